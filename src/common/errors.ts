@@ -42,6 +42,12 @@ export const ErrorCode = {
   GROUP_MAX_SIZE_REACHED: 'GROUP_MAX_SIZE_REACHED',
   FENCED_INSTANCE_ID: 'FENCED_INSTANCE_ID',
   COORDINATOR_LOAD_IN_PROGRESS: 'COORDINATOR_LOAD_IN_PROGRESS',
+  /** The coordinator is shutting down or the group is being removed: look it up again, retry. */
+  COORDINATOR_NOT_AVAILABLE: 'COORDINATOR_NOT_AVAILABLE',
+  /** A committed offset's metadata string is above `offsetMetadataMaxBytes` (Kafka's code 12). */
+  OFFSET_METADATA_TOO_LARGE: 'OFFSET_METADATA_TOO_LARGE',
+  /** The coordinator holds `groupMaxCount` groups already: a new group id is refused. */
+  TOO_MANY_GROUPS: 'TOO_MANY_GROUPS',
   // protocol and connections
   INVALID_REQUEST: 'INVALID_REQUEST',
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
@@ -61,6 +67,7 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.REQUEST_TIMED_OUT,
   ErrorCode.REBALANCE_IN_PROGRESS,
   ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
   ErrorCode.CONNECTION_CLOSED,
   ErrorCode.TIMEOUT,
   ErrorCode.PARTITION_OFFLINE,
