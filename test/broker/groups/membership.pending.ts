@@ -489,3 +489,43 @@ test('calls before load() completes get COORDINATOR_LOAD_IN_PROGRESS', async (t)
   await coordinator.load();
   assert.deepEqual(await coordinator.fetchOffsets('g1'), []);
 });
+
+test('a failed write of the assignment fails every parked SyncGroup and the group rebalances', async (t) => {
+  const { coordinator, log } = await openCoordinator(t);
+  const [a, b] = await Promise.all([coordinator.joinGroup(joinRequest()), coordinator.joinGroup(joinRequest())]);
+  const leader = a.leaderId === a.memberId ? a : b;
+  const follower = leader === a ? b : a;
+  // Heartbeats while the leader computes the assignment are fine (Kafka 3.x).
+  await heartbeatOf(coordinator, follower);
+  const followerSync = coordinator.syncGroup({ groupId: 'g1', generationId: 1, memberId: follower.memberId, assignments: [] });
+  log.failNextAppend = Object.assign(new Error('disk gone'), { code: 'ENOSPC' });
+  const leaderSync = coordinator.syncGroup({ groupId: 'g1', generationId: 1, memberId: leader.memberId, assignments: [] });
+  await rejectsWith(leaderSync, ErrorCode.DISK_FULL);
+  await rejectsWith(followerSync, ErrorCode.DISK_FULL);
+  assert.equal(coordinator.describeGroup('g1').state, 'PreparingRebalance');
+  const [ra, rb] = await Promise.all([
+    coordinator.joinGroup(joinRequest({ memberId: a.memberId })),
+    coordinator.joinGroup(joinRequest({ memberId: b.memberId })),
+  ]);
+  assert.equal(ra.generationId, 2);
+  assert.equal(rb.generationId, 2);
+});
+
+test('a static member that restarts during a rebalance takes part in it under its new id', async (t) => {
+  const { coordinator } = await openCoordinator(t);
+  const [a, b] = await Promise.all([
+    coordinator.joinGroup(joinRequest({ groupInstanceId: 'ia' })),
+    coordinator.joinGroup(joinRequest({ groupInstanceId: 'ib' })),
+  ]);
+  await Promise.all([a, b].map((r) => coordinator.syncGroup({ groupId: 'g1', generationId: 1, memberId: r.memberId, assignments: [] })));
+  const newcomer = coordinator.joinGroup(joinRequest());
+  const bRejoin = coordinator.joinGroup(joinRequest({ memberId: b.memberId, groupInstanceId: 'ib' }));
+  // ia restarts and joins without its id while the group waits for it.
+  const restarted = coordinator.joinGroup(joinRequest({ groupInstanceId: 'ia' }));
+  const [n, rb, ra] = await Promise.all([newcomer, bRejoin, restarted]);
+  for (const result of [n, rb, ra]) assert.equal(result.generationId, 2);
+  assert.notEqual(ra.memberId, a.memberId);
+  const leader = [n, rb, ra].find((r) => r.memberId === r.leaderId)!;
+  assert.deepEqual(leader.members.map((m) => m.memberId).sort(), [n.memberId, rb.memberId, ra.memberId].sort());
+  await rejectsWith(heartbeatOf(coordinator, a, 'ia'), ErrorCode.FENCED_INSTANCE_ID);
+});
