@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, FerryError, toFerryError } from '../../common/errors.ts';
 import type { JoinGroupRequest, JoinGroupResult } from '../types.ts';
 import type { Group } from './group.ts';
+import { fencedInstance, groupBeingRemoved, unknownMember } from './group-errors.ts';
 import { Member } from './member.ts';
 import { NEW_MEMBER_JOIN_TIMEOUT_MS, type Rebalancer } from './rebalancer.ts';
 
@@ -15,10 +16,7 @@ export type ValidJoinRequest = JoinGroupRequest & { groupInstanceId: string | nu
  */
 export function joinGroup(rebalancer: Rebalancer, group: Group, request: ValidJoinRequest): Promise<JoinGroupResult> {
   const { memberId } = request;
-  if (group.is('Dead')) {
-    // Deleted while the request was on its way: the client looks the coordinator up again.
-    throw new FerryError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `group ${group.groupId} is being removed`);
-  }
+  if (group.is('Dead')) throw groupBeingRemoved(group);
   if (!acceptsJoiningMember(group, memberId, rebalancer.config.groupMaxSize)) {
     const member = group.get(memberId);
     if (member !== undefined) rebalancer.removeMemberAndUpdateGroup(group, member, 'the group is over its maximum size');
@@ -86,15 +84,10 @@ function joinUnknownMember(rebalancer: Rebalancer, group: Group, request: ValidJ
 function joinKnownMember(rebalancer: Rebalancer, group: Group, request: ValidJoinRequest): Promise<JoinGroupResult> {
   const { memberId, groupInstanceId } = request;
   if (group.pendingMembers.has(memberId)) return addMemberAndRebalance(rebalancer, group, memberId, request);
-  if (group.isStaticMemberFenced(groupInstanceId, memberId)) {
-    throw new FerryError(
-      ErrorCode.FENCED_INSTANCE_ID,
-      `instance ${groupInstanceId} of group ${group.groupId} belongs to another member now`,
-    );
-  }
+  if (group.isStaticMemberFenced(groupInstanceId, memberId)) throw fencedInstance(group, groupInstanceId);
   const member = group.get(memberId);
   if (member === undefined || (groupInstanceId !== null && group.staticMemberId(groupInstanceId) === undefined)) {
-    throw new FerryError(ErrorCode.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${group.groupId}`);
+    throw unknownMember(group.groupId, memberId);
   }
   switch (group.state) {
     case 'PreparingRebalance':
@@ -112,7 +105,7 @@ function joinKnownMember(rebalancer: Rebalancer, group: Group, request: ValidJoi
       return Promise.resolve(currentGeneration(group, member, false));
     case 'Empty':
     case 'Dead':
-      throw new FerryError(ErrorCode.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${group.groupId}`);
+      throw unknownMember(group.groupId, memberId);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ErrorCode, FerryError, toFerryError } from '../../common/errors.ts';
 import type { SyncGroupRequest } from '../types.ts';
 import type { Group } from './group.ts';
+import { currentGenerationMember, groupBeingRemoved, rebalanceInProgress, unknownMember } from './group-errors.ts';
 import type { SyncGroupResult } from './member.ts';
 import type { Rebalancer } from './rebalancer.ts';
 
@@ -11,31 +12,15 @@ import type { Rebalancer } from './rebalancer.ts';
  */
 export function syncGroup(rebalancer: Rebalancer, group: Group | undefined, request: SyncGroupRequest): Promise<SyncGroupResult> {
   const { memberId, generationId } = request;
-  if (group === undefined) throw new FerryError(ErrorCode.UNKNOWN_MEMBER_ID, `group ${request.groupId} has no members`);
-  if (group.is('Dead')) throw new FerryError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `group ${group.groupId} is being removed`);
-  if (group.isStaticMemberFenced(request.groupInstanceId, memberId)) {
-    throw new FerryError(
-      ErrorCode.FENCED_INSTANCE_ID,
-      `instance ${request.groupInstanceId} of group ${group.groupId} belongs to another member now`,
-    );
-  }
-  const member = group.get(memberId);
-  if (member === undefined) throw new FerryError(ErrorCode.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${group.groupId}`);
-  if (generationId !== group.generationId) {
-    throw new FerryError(
-      ErrorCode.ILLEGAL_GENERATION,
-      `generation ${generationId} is not group ${group.groupId}'s current ${group.generationId}`,
-      {
-        generationId: group.generationId,
-      },
-    );
-  }
+  if (group === undefined) throw unknownMember(request.groupId, memberId);
+  if (group.is('Dead')) throw groupBeingRemoved(group);
+  const member = currentGenerationMember(group, memberId, request.groupInstanceId, generationId);
   switch (group.state) {
     case 'Empty':
     case 'Dead':
-      throw new FerryError(ErrorCode.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${group.groupId}`);
+      throw unknownMember(group.groupId, memberId);
     case 'PreparingRebalance':
-      throw new FerryError(ErrorCode.REBALANCE_IN_PROGRESS, `group ${group.groupId} is rebalancing: join again`);
+      throw rebalanceInProgress(group);
     case 'Stable':
       rebalancer.removePendingSyncMember(group, memberId);
       rebalancer.scheduleSessionExpiry(group, member);
