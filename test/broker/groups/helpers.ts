@@ -12,6 +12,10 @@ export class MemoryOffsetsLog implements OffsetsLog {
   /** When set, the next append fails with it (and is not stored). */
   failNextAppend: Error | null = null;
 
+  /** When set, appends are stored in call order at once but resolve only at `releaseHeld()`. */
+  isHolding = false;
+  private readonly held: (() => void)[] = [];
+
   async append(batch: Buffer): Promise<void> {
     const failure = this.failNextAppend;
     if (failure !== null) {
@@ -19,6 +23,12 @@ export class MemoryOffsetsLog implements OffsetsLog {
       throw failure;
     }
     this.chunks.push(Buffer.from(batch));
+    if (this.isHolding) await new Promise<void>((resolve) => this.held.push(resolve));
+  }
+
+  releaseHeld(): void {
+    this.isHolding = false;
+    for (const resolve of this.held.splice(0)) resolve();
   }
 
   async *readAll(): AsyncIterable<Buffer> {

@@ -400,3 +400,23 @@ function int32(value: number): Buffer {
   buf.writeInt32BE(value);
   return buf;
 }
+
+test('a commit in flight when its group is deleted does not come back, in memory or on reload', async (t) => {
+  const harness = await openCoordinator(t);
+  const { coordinator, log } = harness;
+  await coordinator.commitOffsets(standalone('g1', [{ topic: 'orders', partition: 0, offset: 1 }]));
+  log.isHolding = true;
+  const inFlight = coordinator.commitOffsets(standalone('g1', [{ topic: 'orders', partition: 0, offset: 2 }]));
+  // Expiry leaves a group with a commit in flight alone, however old its offsets.
+  harness.clock.advance(30 * DAY_MS);
+  assert.equal(await coordinator.expireOffsets(), 0);
+  assert.equal((await coordinator.fetchOffsets('g1'))[0]?.offset, 1, 'not applied before its write resolves');
+  const deleted = coordinator.deleteGroups(['g1']);
+  log.releaseHeld();
+  await inFlight;
+  assert.equal((await deleted).get('g1'), null);
+  assert.deepEqual(await coordinator.fetchOffsets('g1'), []);
+  await coordinator.close();
+  const reloaded = await harness.reopen();
+  assert.deepEqual(await reloaded.fetchOffsets('g1'), []);
+});
