@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, toFerryError } from '../../src/common/errors.ts';
+import { checkBatch, patchBaseOffset } from '../../src/common/record-batch-header.ts';
 import { FaultFileSystem, mulberry32, testSeed } from '../helpers/fault-file-system.ts';
+import { LogChecker, type ObservedItem, violations } from './fixtures/checker.ts';
+import { buildTestBatch, decodeTestBatches, randomRecords, type ReadRecord, valueHash } from './fixtures/test-batches.ts';
 
 const seed = testSeed();
 
@@ -239,5 +242,69 @@ describe('fault file system: injected errors', () => {
     await assert.rejects(log.sync(), { code: 'EIO' });
     await log.sync();
     assert.equal(fs.stats.faultsFired, 2);
+  });
+});
+
+describe('test batches and the checker', () => {
+  it('builds v2 batches that pass the broker check and decode back to the same records', () => {
+    const rng = mulberry32(seed);
+    const records = randomRecords(rng, 'a1.7', 5, 300);
+    const batch = buildTestBatch(records, { producerId: 1, baseSequence: 7, timestampMs: 1_700_000_000_000 });
+    assert.equal(checkBatch(batch, 0, batch.length, { maxBatchBytes: 1 << 20 }), batch.length);
+    patchBaseOffset(batch, 0, 40);
+    const read: ReadRecord[] = [];
+    const [decoded] = decodeTestBatches(batch, read);
+    assert.equal(decoded?.isCrcValid, true);
+    assert.equal(decoded?.baseOffset, 40);
+    assert.equal(decoded?.lastOffset, 44);
+    assert.deepEqual(
+      read,
+      records.map((record, i) => ({ offset: 40 + i, id: record.id, hash: valueHash(record.value) })),
+    );
+    batch[batch.length - 1]! ^= 1;
+    assert.equal(decodeTestBatches(batch, null)[0]?.isCrcValid, false);
+  });
+
+  const item = (id: string, offset: number): ObservedItem => ({
+    id,
+    firstOffset: offset,
+    lastOffset: offset,
+    digest: `d-${id}`,
+    isValid: true,
+  });
+
+  it('counts lost, duplicated, unexpected, corrupt, inconsistent, non-monotonic and gaps', () => {
+    const checker = new LogChecker();
+    for (const id of ['a', 'b', 'c', 'd']) checker.sent('p0', id, `d-${id}`);
+    checker.acked('p0', 'a', 0, 0, 1);
+    checker.acked('p0', 'b', 1, 1, 1);
+    checker.acked('p0', 'c', 2, 2, 1);
+    const counts = checker.observe('p0', [item('a', 0), item('a', 1), item('x', 2), { ...item('d', 4), digest: 'bad' }, item('b', 3)], {
+      logEndOffset: 4,
+    });
+    assert.deepEqual(counts, {
+      lost: 1, // c
+      lostUnflushed: 0,
+      vanished: 0,
+      duplicated: 1, // a twice
+      unexpected: 1, // x
+      corrupt: 1, // d
+      inconsistentOffsets: 2, // a read at 1, acknowledged at 0; b read at 3, acknowledged at 1
+      nonMonotonic: 1, // b at 3 after 4
+      gaps: 1, // 3 skipped before d
+    });
+  });
+
+  it('lets the unflushed window go, but not what an earlier recovery showed', () => {
+    const checker = new LogChecker();
+    for (const id of ['a', 'b', 'c']) checker.sent('p0', id, `d-${id}`);
+    checker.acked('p0', 'a', 0, 0, 10);
+    checker.acked('p0', 'b', 1, 1, 20);
+    assert.deepEqual(checker.observe('p0', [item('a', 0)], { logEndOffset: 1, requiredAckedBeforeMs: 15 }).lostUnflushed, 1);
+    checker.sent('p0', 'c', 'd-c');
+    assert.equal(violations(checker.observe('p0', [item('a', 0), item('c', 1)], { logEndOffset: 2 })), 0, 'offset 1 may be reused');
+    const later = checker.observe('p0', [item('a', 0)], { logEndOffset: 1 });
+    assert.equal(later.vanished, 1, 'c was shown by a recovery, then lost');
+    assert.equal(violations(checker.totals), 1);
   });
 });
