@@ -1,178 +1,153 @@
+import { BufferReader, BufferWriter } from '../../common/binary.ts';
 import { ErrorCode, FerryError } from '../../common/errors.ts';
 import { errorCodeFromWire, errorCodeToWire, NO_ERROR } from './error-codes.ts';
 
 /**
- * Field conventions of native-protocol bodies (docs/native-protocol.md section 3), fixed width
- * and big-endian: strings are u16 length + UTF-8 (0xFFFF = null), byte blobs are u32 length
- * (0xFFFFFFFF = null), arrays are u32 count, int64 values travel as two int32 halves and are
- * `number` in Ferry (exact to 2^53, as everywhere else).
+ * Field conventions of native-protocol bodies (docs/native-protocol.md section 3), on top of the
+ * shared BufferWriter/BufferReader (src/common/binary.ts) and with Kafka's fixed-width layout:
+ * big-endian integers, strings as int16 length + UTF-8 (-1 = null), byte blobs as int32 length
+ * (-1 = null), arrays as an int32 count. int64 values are `number` (exact to 2^53).
+ *
+ * What this layer adds: large blobs (record batches) are referenced, not copied, into the
+ * output; error fields; string maps; strict booleans and int64 range; exact body length.
  */
-const NULL_STRING = 0xffff;
-const NULL_BYTES = 0xffffffff;
-const MAX_STRING_BYTES = 0xfffe;
+
 /** Blobs at least this large are referenced, not copied, into the output (record batches). */
 const ZERO_COPY_MIN_BYTES = 4096;
+const MAX_ERROR_MESSAGE_CHARS = 1024;
 
 export class WireWriter {
-  private buf: Buffer;
-  private pos = 0;
-  /** Finished pieces: copied runs of fields and referenced blobs, in order. */
+  private writer: BufferWriter;
+  /** Finished pieces: copied runs of small fields and referenced blobs, in order. */
   private readonly parts: Buffer[] = [];
   private partsBytes = 0;
 
   constructor(initialBytes = 256) {
-    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.writer = new BufferWriter(initialBytes);
   }
 
   /** Bytes written so far. */
   get length(): number {
-    return this.partsBytes + this.pos;
-  }
-
-  private ensure(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
+    return this.partsBytes + this.writer.length;
   }
 
   u8(value: number): this {
-    this.ensure(1);
-    this.buf[this.pos++] = value & 0xff;
+    this.writer.uint8(value);
     return this;
   }
 
   bool(value: boolean): this {
-    return this.u8(value ? 1 : 0);
+    this.writer.bool(value);
+    return this;
   }
 
   i8(value: number): this {
-    this.ensure(1);
-    this.pos = this.buf.writeInt8(value, this.pos);
+    this.writer.int8(value);
     return this;
   }
 
   u16(value: number): this {
-    this.ensure(2);
-    this.pos = this.buf.writeUInt16BE(value, this.pos);
+    this.writer.uint16(value);
     return this;
   }
 
   i16(value: number): this {
-    this.ensure(2);
-    this.pos = this.buf.writeInt16BE(value, this.pos);
+    this.writer.int16(value);
     return this;
   }
 
   u32(value: number): this {
-    this.ensure(4);
-    this.pos = this.buf.writeUInt32BE(value >>> 0, this.pos);
+    this.writer.uint32(value);
     return this;
   }
 
   i32(value: number): this {
-    this.ensure(4);
-    this.pos = this.buf.writeInt32BE(value | 0, this.pos);
+    this.writer.int32(value);
     return this;
   }
 
   i64(value: number): this {
-    this.ensure(8);
-    const high = Math.floor(value / 0x1_0000_0000);
-    this.buf.writeInt32BE(high, this.pos);
-    this.buf.writeUInt32BE(value - high * 0x1_0000_0000, this.pos + 4);
-    this.pos += 8;
+    this.writer.int64(value);
     return this;
   }
 
   string(value: string): this {
-    const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > MAX_STRING_BYTES) {
-      throw new FerryError(ErrorCode.INVALID_REQUEST, `string of ${bytes} bytes exceeds ${MAX_STRING_BYTES}`, { bytes });
-    }
-    this.ensure(2 + bytes);
-    this.pos = this.buf.writeUInt16BE(bytes, this.pos);
-    this.pos += this.buf.write(value, this.pos, bytes, 'utf8');
+    this.writer.string(value);
     return this;
   }
 
   nullableString(value: string | null | undefined): this {
-    if (value === null || value === undefined) return this.u16(NULL_STRING);
-    return this.string(value);
+    this.writer.string(value ?? null);
+    return this;
   }
 
   bytes(value: Buffer): this {
-    this.u32(value.length);
-    if (value.length >= ZERO_COPY_MIN_BYTES) {
-      this.flushRun();
-      this.parts.push(value);
-      this.partsBytes += value.length;
+    if (value.length < ZERO_COPY_MIN_BYTES) {
+      this.writer.bytes(value);
       return this;
     }
-    this.ensure(value.length);
-    this.pos += value.copy(this.buf, this.pos);
+    this.writer.int32(value.length);
+    this.flushRun();
+    this.parts.push(value);
+    this.partsBytes += value.length;
     return this;
   }
 
   nullableBytes(value: Buffer | null | undefined): this {
-    if (value === null || value === undefined) return this.u32(NULL_BYTES);
+    if (value === null || value === undefined) {
+      this.writer.bytes(null);
+      return this;
+    }
     return this.bytes(value);
   }
 
   /** u16 code (0 = none), then the message when there is an error. */
   error(error: FerryError | null | undefined): this {
     if (!error) return this.u16(NO_ERROR);
-    this.u16(errorCodeToWire(error.code));
-    return this.string(truncateUtf8(error.message, 1024));
+    const message = error.message.length <= MAX_ERROR_MESSAGE_CHARS ? error.message : `${error.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
+    return this.u16(errorCodeToWire(error.code)).string(message);
   }
 
   array<T>(items: readonly T[], write: (writer: this, item: T) => void): this {
-    this.u32(items.length);
+    this.writer.arrayLength(items.length);
     for (const item of items) write(this, item);
     return this;
   }
 
   stringArray(items: readonly string[]): this {
-    this.u32(items.length);
-    for (const item of items) this.string(item);
+    this.writer.arrayLength(items.length);
+    for (const item of items) this.writer.string(item);
     return this;
   }
 
   int32Array(items: readonly number[]): this {
-    this.u32(items.length);
-    for (const item of items) this.i32(item);
+    this.writer.arrayLength(items.length);
+    for (const item of items) this.writer.int32(item);
     return this;
   }
 
-  /** String map as u32 count of (key, value) pairs. */
+  /** String map as an int32 count of (key, value) pairs. */
   entries(map: Readonly<Record<string, string>>): this {
     const keys = Object.keys(map);
-    this.u32(keys.length);
-    for (const key of keys) this.string(key).string(map[key]!);
+    this.writer.arrayLength(keys.length);
+    for (const key of keys) this.writer.string(key).string(map[key]!);
     return this;
   }
 
   /** The body as pieces to write back to back (large blobs are not copied). */
   finish(): Buffer[] {
-    this.flushRun();
+    // The writer is not used again: its last run can be a view.
+    if (this.writer.length > 0) this.parts.push(this.writer.view());
     return this.parts;
   }
 
   private flushRun(): void {
-    if (this.pos === 0) return;
-    this.parts.push(this.buf.subarray(0, this.pos));
-    this.partsBytes += this.pos;
-    this.buf = this.buf.subarray(this.pos);
-    this.pos = 0;
+    if (this.writer.length === 0) return;
+    const run = this.writer.toBuffer();
+    this.parts.push(run);
+    this.partsBytes += run.length;
+    this.writer.reset();
   }
-}
-
-function truncateUtf8(text: string, maxChars: number): string {
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
-}
-
-function truncated(need: number, at: number, length: number): FerryError {
-  return new FerryError(ErrorCode.INVALID_REQUEST, `body truncated: ${need} bytes needed at ${at}, ${length - at} left`, { at, need });
 }
 
 /**
@@ -180,101 +155,79 @@ function truncated(need: number, at: number, length: number): FerryError {
  * never a RangeError or a huge allocation (array counts are checked against the bytes left).
  */
 export class WireReader {
-  private readonly buf: Buffer;
-  private pos = 0;
+  private readonly reader: BufferReader;
 
   constructor(buf: Buffer) {
-    this.buf = buf;
+    this.reader = new BufferReader(buf, ErrorCode.INVALID_REQUEST);
   }
 
   get remaining(): number {
-    return this.buf.length - this.pos;
-  }
-
-  private need(bytes: number): number {
-    const at = this.pos;
-    if (at + bytes > this.buf.length) throw truncated(bytes, at, this.buf.length);
-    this.pos = at + bytes;
-    return at;
+    return this.reader.remaining;
   }
 
   u8(): number {
-    return this.buf[this.need(1)]!;
+    return this.reader.uint8();
   }
 
   bool(): boolean {
-    const value = this.u8();
-    if (value > 1) throw new FerryError(ErrorCode.INVALID_REQUEST, `boolean field holds ${value}`);
+    const value = this.reader.uint8();
+    if (value > 1) this.reader.fail(`boolean field holds ${value}`);
     return value === 1;
   }
 
   i8(): number {
-    return this.buf.readInt8(this.need(1));
+    return this.reader.int8();
   }
 
   u16(): number {
-    return this.buf.readUInt16BE(this.need(2));
+    return this.reader.uint16();
   }
 
   i16(): number {
-    return this.buf.readInt16BE(this.need(2));
+    return this.reader.int16();
   }
 
   u32(): number {
-    return this.buf.readUInt32BE(this.need(4));
+    return this.reader.uint32();
   }
 
   i32(): number {
-    return this.buf.readInt32BE(this.need(4));
+    return this.reader.int32();
   }
 
   i64(): number {
-    const at = this.need(8);
-    const value = this.buf.readInt32BE(at) * 0x1_0000_0000 + this.buf.readUInt32BE(at + 4);
-    if (!Number.isSafeInteger(value)) throw new FerryError(ErrorCode.INVALID_REQUEST, `int64 field ${value} is beyond 2^53`);
+    const value = this.reader.int64();
+    if (!Number.isSafeInteger(value)) this.reader.fail(`int64 field ${value} is beyond 2^53`);
     return value;
   }
 
   string(): string {
-    const value = this.nullableString();
-    if (value === null) throw new FerryError(ErrorCode.INVALID_REQUEST, `null where a string is required at ${this.pos - 2}`);
-    return value;
+    return this.reader.string();
   }
 
   nullableString(): string | null {
-    const bytes = this.u16();
-    if (bytes === NULL_STRING) return null;
-    const at = this.need(bytes);
-    return this.buf.toString('utf8', at, at + bytes);
+    return this.reader.nullableString();
   }
 
   /** A view of the body (no copy): valid as long as the frame buffer is. */
   bytes(): Buffer {
-    const value = this.nullableBytes();
-    if (value === null) throw new FerryError(ErrorCode.INVALID_REQUEST, `null where bytes are required at ${this.pos - 4}`);
-    return value;
+    return this.reader.bytes();
   }
 
   nullableBytes(): Buffer | null {
-    const bytes = this.u32();
-    if (bytes === NULL_BYTES) return null;
-    const at = this.need(bytes);
-    return this.buf.subarray(at, at + bytes);
+    return this.reader.nullableBytes();
   }
 
   error(): FerryError | null {
-    const code = errorCodeFromWire(this.u16());
+    const code = errorCodeFromWire(this.reader.uint16());
     if (code === null) return null;
-    return new FerryError(code, this.string());
+    return new FerryError(code, this.reader.string());
   }
 
   /** `minItemBytes` is the smallest encoding of one item: a count the remaining bytes cannot
    *  hold is refused before anything is allocated. */
   array<T>(read: (reader: this) => T, minItemBytes = 1): T[] {
-    const count = this.u32();
-    if (count * minItemBytes > this.remaining) {
-      throw new FerryError(ErrorCode.INVALID_REQUEST, `array of ${count} items cannot fit in ${this.remaining} bytes`, { count });
-    }
+    const count = this.reader.arrayLength(minItemBytes);
     const items = new Array<T>(count);
     for (let i = 0; i < count; i++) items[i] = read(this);
     return items;
@@ -289,22 +242,20 @@ export class WireReader {
   }
 
   entries(): Record<string, string> {
-    const count = this.u32();
-    if (count * 4 > this.remaining) throw new FerryError(ErrorCode.INVALID_REQUEST, `map of ${count} entries cannot fit`, { count });
-    const map: Record<string, string> = Object.create(null);
+    const count = this.reader.arrayLength(4);
+    const map: Record<string, string> = {};
     for (let i = 0; i < count; i++) {
-      const key = this.string();
-      map[key] = this.string();
+      const key = this.reader.string();
+      // defineProperty: a key named __proto__ is data, not a prototype change.
+      Object.defineProperty(map, key, { value: this.reader.string(), enumerable: true, writable: true, configurable: true });
     }
-    return { ...map };
+    return map;
   }
 
   /** Bodies are exact: trailing bytes mean the peer and we disagree on the layout. */
   end(): void {
-    if (this.pos !== this.buf.length) {
-      throw new FerryError(ErrorCode.INVALID_REQUEST, `${this.buf.length - this.pos} unexpected bytes after the body`, {
-        trailingBytes: this.buf.length - this.pos,
-      });
+    if (this.reader.remaining !== 0) {
+      this.reader.fail(`${this.reader.remaining} unexpected bytes after the body`, { trailingBytes: this.reader.remaining });
     }
   }
 }

@@ -303,7 +303,7 @@ test('the error code table is one-to-one and covers every ErrorCode', () => {
 
 test('wire reader refuses truncation, trailing bytes and impossible counts', () => {
   assert.throws(() => new WireReader(Buffer.from([0, 5, 65])).string(), { code: ErrorCode.INVALID_REQUEST });
-  assert.throws(() => new WireReader(Buffer.from([0xff, 0xff, 0xff, 0xf0])).array((r) => r.u8()), /cannot fit/);
+  assert.throws(() => new WireReader(Buffer.from([0x7f, 0xff, 0xff, 0xf0])).array((r) => r.u8()), /cannot fit/);
   const reader = new WireReader(Buffer.from([1, 2]));
   reader.u8();
   assert.throws(() => reader.end(), /1 unexpected bytes/);
