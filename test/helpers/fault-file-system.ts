@@ -222,6 +222,8 @@ export interface PowerCutOptions {
 }
 
 export interface PowerCutReport {
+  /** `performance.now()` at the cut. */
+  atMs: number;
   /** Files that kept some unsynced bytes. */
   tornFiles: string[];
   /** Files whose unsynced bytes were dropped (in whole or in part). */
@@ -232,7 +234,7 @@ export interface PowerCutReport {
 
 function buildSurvivor(root: DirNode, options: PowerCutOptions): { root: DirNode; report: PowerCutReport } {
   const memo = new Map<Node, Node>();
-  const report: PowerCutReport = { tornFiles: [], filesWithLoss: [], namesLost: 0 };
+  const report: PowerCutReport = { atMs: performance.now(), tornFiles: [], filesWithLoss: [], namesLost: 0 };
   const { rng } = options;
 
   const surviveFile = (file: FileNode, filePath: string): FileNode => {
@@ -344,6 +346,12 @@ export class FaultFileSystem implements FileSystem {
   readonly stats: FaultStats = { mutations: 0, writes: 0, bytesWritten: 0, syncs: 0, syncDirs: 0, faultsFired: 0 };
   /** Set once this mount has been cut: what the cut kept and lost. */
   lastCut: PowerCutReport | null = null;
+  /**
+   * Per file path, when (`performance.now()`) the last *completed* successful sync of it was
+   * issued: every write issued before that moment is durable. The interval-flush tests use it to
+   * tell what a flush had covered before a cut.
+   */
+  readonly lastSyncIssuedAtMs = new Map<string, number>();
 
   constructor(options: FaultFileSystemOptions = {}, root?: DirNode) {
     this.options = options;
@@ -505,6 +513,7 @@ export class FaultFileSystem implements FileSystem {
     const fault = this.mutation('sync', filePath);
     this.stats.syncs++;
     const coversSeq = file.nextSeq;
+    const issuedAtMs = performance.now();
     await this.settle(true);
     this.checkAlive('fsync', filePath);
     if (fault !== null) {
@@ -512,6 +521,7 @@ export class FaultFileSystem implements FileSystem {
       this.failWith(fault, 'sync', filePath);
     }
     file.commit(coversSeq);
+    this.lastSyncIssuedAtMs.set(filePath, Math.max(issuedAtMs, this.lastSyncIssuedAtMs.get(filePath) ?? 0));
   }
 
   /** @internal */
