@@ -329,3 +329,10 @@ test('int64 fields keep negative and large values exactly', () => {
     assert.equal(reader.i64(), value);
   }
 });
+
+test('docs/native-protocol.md lists every error code with its wire number', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const doc = await readFile(new URL('../../../docs/native-protocol.md', import.meta.url), 'utf8');
+  for (const { code, wire } of wireCodeTable()) assert.ok(doc.includes(`| ${wire} | \`${code}\` |`), `${code} = ${wire} is documented`);
+  for (const api of ALL_APIS) assert.ok(doc.includes(`### ${api.name} (${api.key})`), `${api.name} is documented`);
+});
