@@ -16,11 +16,27 @@ import type {
   TopicSummary,
 } from '../../../src/broker/types.ts';
 import { ErrorCode, FerryError } from '../../../src/common/errors.ts';
+import { BATCH_HEADER_BYTES, BatchField, batchSizeBytes, patchBaseOffset } from '../../../src/common/record-batch-header.ts';
 
 interface FakePartition {
-  /** Stored payloads with their base offsets; each produce call stores one entry of one offset. */
-  entries: { offset: number; data: Buffer }[];
+  /** Stored payloads with their base offsets. A produce of v2 batches takes as many offsets as
+   *  the batches hold records (base offsets patched in); other bytes take one offset. */
+  entries: { offset: number; lastOffset: number; data: Buffer }[];
+  nextOffset: number;
   waiters: Set<() => void>;
+}
+
+/** Offsets taken by produced bytes, patching base offsets into v2 batches. */
+function assignOffsets(data: Buffer, baseOffset: number): number {
+  if (data.length < BATCH_HEADER_BYTES || data.readInt8(BatchField.magic) !== 2) return baseOffset + 1;
+  let at = 0;
+  let next = baseOffset;
+  while (data.length - at >= BATCH_HEADER_BYTES) {
+    patchBaseOffset(data, at, next);
+    next += data.readInt32BE(at + BatchField.lastOffsetDelta) + 1;
+    at += batchSizeBytes(data, at);
+  }
+  return next;
 }
 
 /**
@@ -44,7 +60,7 @@ export class FakeBroker implements BrokerApi {
     if (!options.validateOnly) {
       this.topics.set(
         name,
-        Array.from({ length: options.partitions ?? 1 }, () => ({ entries: [], waiters: new Set<() => void>() })),
+        Array.from({ length: options.partitions ?? 1 }, () => ({ entries: [], nextOffset: 0, waiters: new Set<() => void>() })),
       );
     }
     return this.describeTopic(name);
@@ -72,8 +88,8 @@ export class FakeBroker implements BrokerApi {
         isr: [0],
         leaderEpoch: 0,
         logStartOffset: 0,
-        logEndOffset: p.entries.length,
-        highWatermark: p.entries.length,
+        logEndOffset: p.nextOffset,
+        highWatermark: p.nextOffset,
         sizeBytes: 0,
         isOffline: false,
       })),
@@ -88,7 +104,7 @@ export class FakeBroker implements BrokerApi {
 
   async createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
     const partitions = this.partitions(name);
-    while (partitions.length < totalCount) partitions.push({ entries: [], waiters: new Set() });
+    while (partitions.length < totalCount) partitions.push({ entries: [], nextOffset: 0, waiters: new Set() });
     return this.describeTopic(name);
   }
 
@@ -103,8 +119,10 @@ export class FakeBroker implements BrokerApi {
   async produce(request: ProduceRequest): Promise<ProduceResult> {
     this.produceLog.push({ topic: request.topic, partition: request.partition });
     const partition = this.partition(request.topic, request.partition);
-    const offset = partition.entries.length;
-    partition.entries.push({ offset, data: Buffer.from(request.batches) });
+    const offset = partition.nextOffset;
+    const data = Buffer.from(request.batches);
+    partition.nextOffset = assignOffsets(data, offset);
+    partition.entries.push({ offset, lastOffset: partition.nextOffset - 1, data });
     const delayMs = this.produceDelayMs(request);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     for (const wake of partition.waiters) wake();
@@ -131,8 +149,8 @@ export class FakeBroker implements BrokerApi {
             records: Buffer.alloc(0),
           };
         }
-        const records = Buffer.concat(partition.entries.filter((e) => e.offset >= p.offset).map((e) => e.data));
-        const end = partition.entries.length;
+        const records = Buffer.concat(partition.entries.filter((e) => e.lastOffset >= p.offset).map((e) => e.data));
+        const end = partition.nextOffset;
         return {
           topic: p.topic,
           partition: p.partition,
@@ -167,7 +185,7 @@ export class FakeBroker implements BrokerApi {
 
   async listOffset(topic: string, partition: number, timestamp: number): Promise<ListOffsetResult> {
     const p = this.partition(topic, partition);
-    return { offset: timestamp === -2 ? 0 : p.entries.length, timestamp: -1, leaderEpoch: 0 };
+    return { offset: timestamp === -2 ? 0 : p.nextOffset, timestamp: -1, leaderEpoch: 0 };
   }
 
   async deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<number> {

@@ -1,0 +1,94 @@
+import { ProducerBatch } from './producer-batch.ts';
+import type { ProducerRecord } from './records.ts';
+
+export interface AccumulatorOptions {
+  batchBytes: number;
+  lingerMs: number;
+  /** Called with each batch as it is sealed (full, lingered, or flushed). */
+  onSealed: (batch: ProducerBatch) => void;
+}
+
+/**
+ * Collects records into one open batch per partition. A batch is sealed when adding a record
+ * would pass `batchBytes`, or `lingerMs` after it was opened, or on flush. One timer serves all
+ * partitions; nothing here is per record but an array push.
+ */
+export class Accumulator {
+  private readonly options: AccumulatorOptions;
+  /** Open batch per partition, keyed by topic, then partition. */
+  private readonly open = new Map<string, Map<number, ProducerBatch>>();
+  private openCount = 0;
+  private lingerTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: AccumulatorOptions) {
+    this.options = options;
+  }
+
+  get openBatches(): number {
+    return this.openCount;
+  }
+
+  /** Appends a record; returns its batch and index (the batch's promise acknowledges it). */
+  append(topic: string, partition: number, record: ProducerRecord, estimatedBytes: number): { batch: ProducerBatch; index: number } {
+    let byPartition = this.open.get(topic);
+    if (!byPartition) {
+      byPartition = new Map();
+      this.open.set(topic, byPartition);
+    }
+    let batch = byPartition.get(partition);
+    if (batch && batch.estimatedBytes + estimatedBytes > this.options.batchBytes) {
+      this.seal(byPartition, batch);
+      batch = undefined;
+    }
+    if (!batch) {
+      batch = new ProducerBatch(topic, partition, Date.now());
+      byPartition.set(partition, batch);
+      this.openCount++;
+      this.armLinger();
+    }
+    const index = batch.add(record, estimatedBytes);
+    if (batch.estimatedBytes >= this.options.batchBytes) this.seal(byPartition, batch);
+    return { batch, index };
+  }
+
+  /** The open batch of a partition, if any (the sticky partitioner asks). */
+  isOpen(topic: string, partition: number): boolean {
+    return this.open.get(topic)?.has(partition) ?? false;
+  }
+
+  sealAll(): void {
+    for (const byPartition of this.open.values()) for (const batch of [...byPartition.values()]) this.seal(byPartition, batch);
+  }
+
+  close(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+  }
+
+  private seal(byPartition: Map<number, ProducerBatch>, batch: ProducerBatch): void {
+    byPartition.delete(batch.partition);
+    this.openCount--;
+    this.options.onSealed(batch);
+  }
+
+  private armLinger(): void {
+    if (this.lingerTimer) return;
+    this.lingerTimer = setTimeout(() => this.onLinger(), this.options.lingerMs);
+  }
+
+  private onLinger(): void {
+    this.lingerTimer = null;
+    const nowMs = Date.now();
+    let oldestLeftMs = Number.POSITIVE_INFINITY;
+    for (const byPartition of this.open.values()) {
+      for (const batch of [...byPartition.values()]) {
+        const ageMs = nowMs - batch.createdAtMs;
+        // Timers fire up to a millisecond early or late: seal what is (nearly) due.
+        if (ageMs >= this.options.lingerMs - 1) this.seal(byPartition, batch);
+        else oldestLeftMs = Math.min(oldestLeftMs, this.options.lingerMs - ageMs);
+      }
+    }
+    if (this.openCount > 0)
+      this.lingerTimer = setTimeout(() => this.onLinger(), Number.isFinite(oldestLeftMs) ? oldestLeftMs : this.options.lingerMs);
+  }
+}
