@@ -259,7 +259,7 @@ describe('test batches and the checker', () => {
     assert.equal(decoded?.lastOffset, 44);
     assert.deepEqual(
       read,
-      records.map((record, i) => ({ offset: 40 + i, id: record.id, hash: valueHash(record.value) })),
+      records.map((record, i) => ({ offset: 40 + i, id: record.id, hash: valueHash(record.value), isBatchValid: true })),
     );
     batch[batch.length - 1]! ^= 1;
     assert.equal(decodeTestBatches(batch, null)[0]?.isCrcValid, false);
@@ -300,7 +300,10 @@ describe('test batches and the checker', () => {
     for (const id of ['a', 'b', 'c']) checker.sent('p0', id, `d-${id}`);
     checker.acked('p0', 'a', 0, 0, 10);
     checker.acked('p0', 'b', 1, 1, 20);
-    assert.deepEqual(checker.observe('p0', [item('a', 0)], { logEndOffset: 1, requiredAckedBeforeMs: 15 }).lostUnflushed, 1);
+    assert.deepEqual(
+      checker.observe('p0', [item('a', 0)], { logEndOffset: 1, mustSurvive: (_offset, ackedAtMs) => ackedAtMs < 15 }).lostUnflushed,
+      1,
+    );
     checker.sent('p0', 'c', 'd-c');
     assert.equal(violations(checker.observe('p0', [item('a', 0), item('c', 1)], { logEndOffset: 2 })), 0, 'offset 1 may be reused');
     const later = checker.observe('p0', [item('a', 0)], { logEndOffset: 1 });
