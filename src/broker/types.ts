@@ -46,6 +46,9 @@ export interface TopicDescription {
   config: TopicConfigEntries;
   /** Only the entries set on this topic. */
   overrides: TopicConfigEntries;
+  /** What the config values alone do not say, e.g. that `cleanup.policy=compact` is stored but
+   *  compaction is not implemented yet. Absent when there is nothing to say. */
+  warnings?: string[];
 }
 
 export interface TopicSummary {
