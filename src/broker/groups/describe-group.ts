@@ -1,3 +1,4 @@
+import { CONSUMER_PROTOCOL_TYPE } from '../../common/consumer-protocol.ts';
 import type { GroupDescription, GroupMemberDescription, GroupOffsetLag } from '../types.ts';
 import type { Group } from './group.ts';
 import type { OffsetStore } from './offset-store.ts';
@@ -19,8 +20,6 @@ export interface AssignedPartitions {
 
 /** Decodes a `consumer` protocol assignment; throws on bytes that are not one. */
 export type AssignmentDecoder = (assignment: Buffer) => AssignedPartitions[];
-
-export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 
 export function deadGroupDescription(groupId: string): GroupDescription {
   return { groupId, state: 'Dead', protocolType: '', protocolName: '', generationId: -1, leaderId: null, members: [], offsets: [] };

@@ -1,3 +1,4 @@
+import { decodeAssignment } from '../../common/consumer-protocol.ts';
 import { ErrorCode, FerryError, toFerryError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type {
@@ -44,7 +45,7 @@ export interface GroupCoordinatorOptions {
   topicInfo: TopicInfo;
   /** Wall clock for commit timestamps and retention; timers always use real time. */
   now?: () => number;
-  /** Decodes `consumer` protocol assignments for describeGroup. */
+  /** Decodes `consumer` protocol assignments for describeGroup; default: common/consumer-protocol. */
   decodeAssignment?: AssignmentDecoder;
 }
 
@@ -91,7 +92,7 @@ export class GroupCoordinator implements GroupApi {
     this.offsetsLog = options.offsetsLog;
     this.topicInfo = options.topicInfo;
     this.now = options.now ?? Date.now;
-    this.decodeAssignment = options.decodeAssignment ?? (() => []);
+    this.decodeAssignment = options.decodeAssignment ?? ((assignment) => decodeAssignment(assignment).assignedPartitions);
     this.writer = new OffsetsWriter(this.offsetsLog, this.now);
     this.offsets = new OffsetManager({ config: this.config, topicInfo: this.topicInfo, writer: this.writer, now: this.now });
     this.rebalancer = new Rebalancer({

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encodeAssignment } from '../../../src/common/consumer-protocol.ts';
 import type { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
 import { decodeOffsetsTopicKey } from '../../../src/broker/groups/offsets-codec.ts';
 import { decodeOffsetsBatches } from '../../../src/broker/groups/offsets-batch.ts';
@@ -290,12 +291,12 @@ test('offsets of an empty group expire after offsetsRetentionMs, with tombstones
 });
 
 test('describeGroup: members with decoded assignments, committed offsets and lag', async (t) => {
-  const { coordinator, topics } = await openCoordinator(t, { options: { decodeAssignment: decodeTestAssignment } });
+  const { coordinator, topics } = await openCoordinator(t);
   topics.set('orders', 0, { logStartOffset: 0, highWatermark: 100, logEndOffset: 100 });
   topics.set('orders', 1, { logStartOffset: 10, highWatermark: 50, logEndOffset: 55 });
   topics.set('payments', 0, { logStartOffset: 0, highWatermark: 30 });
   const joined = await coordinator.joinGroup(joinRequest({ clientId: 'describer', clientHost: '/10.0.0.7' }));
-  const assignment = encodeTestAssignment([{ topic: 'orders', partitions: [0, 1] }]);
+  const assignment = encodeAssignment({ assignedPartitions: [{ topic: 'orders', partitions: [0, 1] }] });
   await coordinator.syncGroup({
     groupId: 'g1',
     generationId: 1,
@@ -360,46 +361,6 @@ test('deleteTopicOffsets removes a deleted topic from every group', async (t) =>
   const reloaded = await harness.reopen();
   assert.deepEqual(await reloaded.fetchOffsets('b'), []);
 });
-
-// Kafka's ConsumerProtocolAssignment v0: version int16, [topic string, [partition int32]], userData bytes.
-function encodeTestAssignment(topics: { topic: string; partitions: number[] }[]): Buffer {
-  const parts: Buffer[] = [int16(0), int32(topics.length)];
-  for (const { topic, partitions } of topics) {
-    parts.push(int16(Buffer.byteLength(topic)), Buffer.from(topic), int32(partitions.length), ...partitions.map(int32));
-  }
-  parts.push(int32(-1));
-  return Buffer.concat(parts);
-}
-
-function decodeTestAssignment(buf: Buffer): { topic: string; partitions: number[] }[] {
-  let at = 2;
-  const topics: { topic: string; partitions: number[] }[] = [];
-  const count = buf.readInt32BE(at);
-  at += 4;
-  for (let i = 0; i < count; i++) {
-    const length = buf.readInt16BE(at);
-    const topic = buf.toString('utf8', at + 2, at + 2 + length);
-    at += 2 + length;
-    const partitionCount = buf.readInt32BE(at);
-    at += 4;
-    const partitions: number[] = [];
-    for (let p = 0; p < partitionCount; p++, at += 4) partitions.push(buf.readInt32BE(at));
-    topics.push({ topic, partitions });
-  }
-  return topics;
-}
-
-function int16(value: number): Buffer {
-  const buf = Buffer.alloc(2);
-  buf.writeInt16BE(value);
-  return buf;
-}
-
-function int32(value: number): Buffer {
-  const buf = Buffer.alloc(4);
-  buf.writeInt32BE(value);
-  return buf;
-}
 
 test('a commit in flight when its group is deleted does not come back, in memory or on reload', async (t) => {
   const harness = await openCoordinator(t);
