@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
+import { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
+import { silentLogger } from '../../../src/common/logger.ts';
 import type { JoinGroupResult } from '../../../src/broker/types.ts';
-import { ErrorCode, isSettled, joinRequest, openCoordinator, RANGE, ROUND_ROBIN, rejectsWith, waitFor } from './helpers.ts';
+import {
+  ErrorCode,
+  FakeTopics,
+  isSettled,
+  joinRequest,
+  openCoordinator,
+  RANGE,
+  ROUND_ROBIN,
+  rejectsWith,
+  waitFor,
+  MemoryOffsetsLog,
+  TEST_GROUP_CONFIG,
+} from './helpers.ts';
 
 /** Two members join together and sync; returns both JoinGroup answers, leader first. */
 async function stableGroupOfTwo(coordinator: GroupCoordinator, overrides: Parameters<typeof joinRequest>[0] = {}) {
@@ -474,9 +487,6 @@ test('the initial rebalance delay gathers members that arrive within it into the
 });
 
 test('calls before load() completes get COORDINATOR_LOAD_IN_PROGRESS', async (t) => {
-  const { GroupCoordinator } = await import('../../../src/broker/groups/group-coordinator.ts');
-  const { MemoryOffsetsLog, FakeTopics, TEST_GROUP_CONFIG } = await import('./helpers.ts');
-  const { silentLogger } = await import('../../../src/common/logger.ts');
   const coordinator = new GroupCoordinator({
     config: TEST_GROUP_CONFIG,
     logger: silentLogger,

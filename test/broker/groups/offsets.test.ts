@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeAssignment } from '../../../src/common/consumer-protocol.ts';
-import type { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
-import { decodeOffsetsTopicKey } from '../../../src/broker/groups/offsets-codec.ts';
+import { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
+import { decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from '../../../src/broker/groups/offsets-codec.ts';
+import { RecordingLogger } from '../../../src/common/logger.ts';
+import { encodeRecordBatch } from '../../../src/common/record-batch.ts';
 import { decodeOffsetsBatches } from '../../../src/broker/groups/offsets-batch.ts';
 import type { OffsetCommitRequest } from '../../../src/broker/types.ts';
-import { ErrorCode, joinRequest, openCoordinator, rejectsWith } from './helpers.ts';
+import { ErrorCode, FakeTopics, joinRequest, openCoordinator, rejectsWith } from './helpers.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1_000;
 
@@ -380,4 +382,37 @@ test('a commit in flight when its group is deleted does not come back, in memory
   await coordinator.close();
   const reloaded = await harness.reopen();
   assert.deepEqual(await reloaded.fetchOffsets('g1'), []);
+});
+
+test('replay skips control batches and undecodable records, and ignores a trailing partial batch', async (t) => {
+  const commit = (offset: number) => ({
+    key: encodeOffsetCommitKey('g1', 'orders', 0),
+    value: encodeOffsetCommitValue({ offset, leaderEpoch: -1, metadata: '', commitTimestampMs: 1 }),
+  });
+  const good = encodeRecordBatch({ records: [commit(5)] });
+  const later = encodeRecordBatch({ records: [commit(6), { key: Buffer.from([0, 9, 1]), value: Buffer.from('junk') }] });
+  const control = encodeRecordBatch({ records: [commit(99)], isControl: true });
+  const chunks = [Buffer.concat([good, later.subarray(0, 20)]), Buffer.concat([later, control])];
+  const logger = new RecordingLogger();
+  const coordinator = new GroupCoordinator({
+    config: {
+      groupMinSessionTimeoutMs: 10,
+      groupMaxSessionTimeoutMs: 60_000,
+      groupInitialRebalanceDelayMs: 0,
+      groupMaxSize: 10,
+      offsetsRetentionMs: DAY_MS,
+    },
+    logger,
+    offsetsLog: {
+      append: async () => {},
+      async *readAll() {
+        yield* chunks;
+      },
+    },
+    topicInfo: new FakeTopics().info,
+  });
+  t.after(() => coordinator.close());
+  await coordinator.load();
+  assert.equal((await coordinator.fetchOffsets('g1'))[0]?.offset, 6);
+  assert.ok(logger.lines.some((line) => line.level === 'warn' && line.msg?.includes('undecodable')));
 });
