@@ -1,4 +1,4 @@
-import { decodeAssignment } from '../../common/consumer-protocol.ts';
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../../common/consumer-protocol.ts';
 import { ErrorCode, FerryError, toFerryError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type {
@@ -267,7 +267,7 @@ export class GroupCoordinator implements GroupApi {
     const records: OffsetsRecord[] = [];
     let expiredCount = 0;
     for (const group of [...this.groups.values()]) {
-      const tombstones = this.offsets.expire(group, nowMs);
+      const tombstones = this.offsets.expire(group, nowMs, subscribedTopics(group));
       expiredCount += tombstones.length;
       records.push(...tombstones);
       if (group.is('Empty') && group.size === 0 && group.inFlightCommits === 0 && !this.offsets.hasOffsets(group.groupId)) {
@@ -342,4 +342,19 @@ export class GroupCoordinator implements GroupApi {
     }
     return results;
   }
+}
+
+/** Topics the members of a Stable consumer group subscribe to; undefined when not known (another
+ *  protocol type, or a subscription that does not decode): then no offset expires for lack of one. */
+function subscribedTopics(group: Group): Set<string> | undefined {
+  if (!group.is('Stable') || group.protocolType !== CONSUMER_PROTOCOL_TYPE) return undefined;
+  const topics = new Set<string>();
+  try {
+    for (const member of group.members.values()) {
+      for (const topic of decodeSubscription(member.metadataFor(group.protocolName)).topics) topics.add(topic);
+    }
+  } catch {
+    return undefined;
+  }
+  return topics;
 }

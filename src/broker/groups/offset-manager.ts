@@ -135,18 +135,29 @@ export class OffsetManager {
   }
 
   /**
-   * Removes, and returns tombstones for, the offsets of an Empty group that outlived the
-   * retention: counted from when the group became empty or from the commit, whichever is later
-   * (from the commit alone for a group that never had members). Groups with members, or with a
-   * commit in flight, keep theirs.
+   * Removes, and returns tombstones for, offsets that outlived the retention (Kafka 3.x rules):
+   * - Empty group: counted from when the group became empty or from the commit, whichever is
+   *   later (from the commit alone for a group that never had members);
+   * - Stable group of consumers whose subscriptions are known: offsets of topics no member
+   *   subscribes to any more, counted from the commit;
+   * - otherwise none. A group with a commit in flight is left alone.
    */
-  expire(group: Group, nowMs: number): OffsetsRecord[] {
-    if (!group.is('Empty') || group.inFlightCommits > 0) return [];
-    const isStandalone = group.protocolType === null;
+  expire(group: Group, nowMs: number, subscribedTopics?: ReadonlySet<string>): OffsetsRecord[] {
+    if (group.inFlightCommits > 0) return [];
+    const retentionMs = this.config.offsetsRetentionMs;
+    let expiresFrom: (topic: string, commitTimestampMs: number) => number | null;
+    if (group.is('Empty')) {
+      const emptySinceMs = group.protocolType === null ? 0 : group.stateTimestampMs;
+      expiresFrom = (_topic, commitTimestampMs) => Math.max(emptySinceMs, commitTimestampMs);
+    } else if (group.is('Stable') && subscribedTopics !== undefined) {
+      expiresFrom = (topic, commitTimestampMs) => (subscribedTopics.has(topic) ? null : commitTimestampMs);
+    } else {
+      return [];
+    }
     const tombstones: OffsetsRecord[] = [];
     for (const { topic, partition, value } of [...this.store.entries(group.groupId)]) {
-      const sinceMs = isStandalone ? value.commitTimestampMs : Math.max(group.stateTimestampMs, value.commitTimestampMs);
-      if (nowMs - sinceMs < this.config.offsetsRetentionMs) continue;
+      const sinceMs = expiresFrom(topic, value.commitTimestampMs);
+      if (sinceMs === null || nowMs - sinceMs < retentionMs) continue;
       this.store.delete(group.groupId, topic, partition);
       tombstones.push(offsetTombstone(group.groupId, topic, partition));
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeAssignment } from '../../../src/common/consumer-protocol.ts';
+import { encodeAssignment, encodeSubscription } from '../../../src/common/consumer-protocol.ts';
 import { GroupCoordinator } from '../../../src/broker/groups/group-coordinator.ts';
 import { decodeOffsetsTopicKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from '../../../src/broker/groups/offsets-codec.ts';
 import { RecordingLogger } from '../../../src/common/logger.ts';
@@ -290,6 +290,28 @@ test('offsets of an empty group expire after offsetsRetentionMs, with tombstones
   await coordinator.close();
   const reloaded = await harness.reopen();
   assert.deepEqual(reloaded.listGroups(), []);
+});
+
+test('a Stable consumer group loses, after the retention, offsets of topics no member subscribes to', async (t) => {
+  const { coordinator, clock } = await openCoordinator(t);
+  const subscription = encodeSubscription({ topics: ['orders'] });
+  const joined = await coordinator.joinGroup(joinRequest({ protocols: [{ name: 'range', metadata: subscription }] }));
+  await coordinator.syncGroup({ groupId: 'g1', generationId: 1, memberId: joined.memberId, assignments: [] });
+  await coordinator.commitOffsets({
+    groupId: 'g1',
+    generationId: 1,
+    memberId: joined.memberId,
+    offsets: [
+      { topic: 'orders', partition: 0, offset: 1 },
+      { topic: 'payments', partition: 0, offset: 2 },
+    ],
+  });
+  clock.advance(7 * DAY_MS);
+  assert.equal(await coordinator.expireOffsets(), 1);
+  assert.deepEqual(
+    (await coordinator.fetchOffsets('g1')).map((offset) => offset.topic),
+    ['orders'],
+  );
 });
 
 test('describeGroup: members with decoded assignments, committed offsets and lag', async (t) => {
