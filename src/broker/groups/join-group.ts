@@ -17,7 +17,7 @@ export type ValidJoinRequest = JoinGroupRequest & { groupInstanceId: string | nu
 export function joinGroup(rebalancer: Rebalancer, group: Group, request: ValidJoinRequest): Promise<JoinGroupResult> {
   const { memberId } = request;
   if (group.is('Dead')) throw groupBeingRemoved(group);
-  if (!acceptsJoiningMember(group, memberId, rebalancer.config.groupMaxSize)) {
+  if (!acceptsJoiningMember(group, request, rebalancer.config.groupMaxSize)) {
     const member = group.get(memberId);
     if (member !== undefined) rebalancer.removeMemberAndUpdateGroup(group, member, 'the group is over its maximum size');
     throw new FerryError(
@@ -44,8 +44,10 @@ export function joinGroup(rebalancer: Rebalancer, group: Group, request: ValidJo
 
 /** Kafka's acceptJoiningMember, plus ids reserved by MEMBER_ID_REQUIRED counting as members so
  *  that a flood of first joins cannot grow the group past its bound. */
-function acceptsJoiningMember(group: Group, memberId: string, groupMaxSize: number): boolean {
-  if (group.pendingMembers.has(memberId)) return true;
+function acceptsJoiningMember(group: Group, request: ValidJoinRequest, groupMaxSize: number): boolean {
+  const { memberId } = request;
+  // A reserved id, or a static member taking its own place back, adds nobody.
+  if (group.pendingMembers.has(memberId) || group.staticMemberId(request.groupInstanceId) !== undefined) return true;
   switch (group.state) {
     case 'Empty':
     case 'Dead':
@@ -60,10 +62,14 @@ function acceptsJoiningMember(group: Group, memberId: string, groupMaxSize: numb
   }
 }
 
+/** Kafka's form, `<client id or instance id>-<uuid>`, with the prefix cut short: the id travels in
+ *  every request of the member and is stored in the group's metadata record. */
 function generateMemberId(request: ValidJoinRequest): string {
-  const prefix = request.groupInstanceId ?? request.clientId ?? '';
+  const prefix = (request.groupInstanceId ?? request.clientId ?? '').slice(0, MEMBER_ID_PREFIX_MAX_CHARS);
   return `${prefix === '' ? 'member' : prefix}-${randomUUID()}`;
 }
+
+const MEMBER_ID_PREFIX_MAX_CHARS = 128;
 
 function joinUnknownMember(rebalancer: Rebalancer, group: Group, request: ValidJoinRequest): Promise<JoinGroupResult> {
   const newMemberId = generateMemberId(request);

@@ -11,6 +11,7 @@ import {
   unknownMember,
 } from './group-errors.ts';
 import type { ValidJoinRequest } from './join-group.ts';
+import { MAX_STRING_BYTES } from './offsets-codec.ts';
 import type { Rebalancer } from './rebalancer.ts';
 
 /** The member-facing requests other than JoinGroup and SyncGroup, and the checks of a JoinGroup
@@ -28,6 +29,20 @@ export function validateJoin(config: GroupConfig, request: JoinGroupRequest): Va
   }
   if (request.protocolType === '' || request.protocols.length === 0) {
     throw new FerryError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, 'a member must name a protocol type and at least one protocol');
+  }
+  // Everything below is stored in the group's metadata record, whose strings are Kafka's.
+  const strings = [
+    request.groupId,
+    request.protocolType,
+    request.clientId ?? '',
+    request.clientHost ?? '',
+    request.groupInstanceId ?? '',
+    request.memberId,
+  ];
+  for (const value of [...strings, ...request.protocols.map((protocol) => protocol.name)]) {
+    if (Buffer.byteLength(value, 'utf8') > MAX_STRING_BYTES) {
+      throw new FerryError(ErrorCode.INVALID_REQUEST, `a JoinGroup string field is longer than ${MAX_STRING_BYTES} bytes`);
+    }
   }
   const maxProtocols = config.groupMaxProtocolsPerMember;
   if (request.protocols.length > maxProtocols) {

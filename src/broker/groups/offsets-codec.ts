@@ -28,7 +28,8 @@ export const GROUP_METADATA_KEY_VERSION = 2;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
 export const GROUP_METADATA_VALUE_VERSION = 3;
 
-const MAX_STRING_BYTES = 0x7fff;
+/** Kafka strings have an int16 length: anything stored in these records must fit. */
+export const MAX_STRING_BYTES = 0x7fff;
 
 export interface OffsetCommitKey {
   kind: 'offset';

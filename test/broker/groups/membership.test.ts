@@ -539,3 +539,18 @@ test('a static member that restarts during a rebalance takes part in it under it
   assert.deepEqual(leader.members.map((m) => m.memberId).sort(), [n.memberId, rb.memberId, ra.memberId].sort());
   await rejectsWith(heartbeatOf(coordinator, a, 'ia'), ErrorCode.FENCED_INSTANCE_ID);
 });
+
+test('a static member restarting into a full group takes its place back; over-long strings are refused', async (t) => {
+  const { coordinator } = await openCoordinator(t, { config: { groupMaxSize: 2 } });
+  const [a, b] = await Promise.all([
+    coordinator.joinGroup(joinRequest({ groupInstanceId: 'ia' })),
+    coordinator.joinGroup(joinRequest({ groupInstanceId: 'ib' })),
+  ]);
+  await Promise.all([a, b].map((r) => coordinator.syncGroup({ groupId: 'g1', generationId: 1, memberId: r.memberId, assignments: [] })));
+  const restarted = await coordinator.joinGroup(joinRequest({ groupInstanceId: 'ia' }));
+  assert.equal(restarted.generationId, 1);
+  await rejectsWith(coordinator.joinGroup(joinRequest({ groupInstanceId: 'ic' })), ErrorCode.GROUP_MAX_SIZE_REACHED);
+  await rejectsWith(coordinator.joinGroup(joinRequest({ groupId: 'g2', clientId: 'c'.repeat(40_000) })), ErrorCode.INVALID_REQUEST);
+  const longClient = await coordinator.joinGroup(joinRequest({ groupId: 'g3', clientId: 'x'.repeat(30_000) }));
+  assert.ok(longClient.memberId.length < 200, 'member ids stay short whatever the client id');
+});
