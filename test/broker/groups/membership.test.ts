@@ -474,9 +474,9 @@ test('close answers parked requests with COORDINATOR_NOT_AVAILABLE and refuses n
 });
 
 test('the initial rebalance delay gathers members that arrive within it into the first generation', async (t) => {
-  const { coordinator } = await openCoordinator(t, { config: { groupInitialRebalanceDelayMs: 60 } });
+  const { coordinator } = await openCoordinator(t, { config: { groupInitialRebalanceDelayMs: 250 } });
   const first = coordinator.joinGroup(joinRequest({ clientId: 'first' }));
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(await isSettled(first), false);
   const second = coordinator.joinGroup(joinRequest({ clientId: 'second' }));
   const [a, b] = await Promise.all([first, second]);
