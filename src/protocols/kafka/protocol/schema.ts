@@ -1,6 +1,7 @@
 import { ErrorCode, FerryError } from '../../../common/errors.ts';
 import type { BufferReader } from '../../../common/binary.ts';
-import { type Context, type KType, requestReader } from './types.ts';
+import { type Context, type KType, requestReader, type Shape } from './types.ts';
+import { inRange, type VersionRange, versions } from './versions.ts';
 import { KafkaWriter } from './writer.ts';
 
 /**
@@ -10,27 +11,7 @@ import { KafkaWriter } from './writer.ts';
  * from the schema, so an API file declares its fields once.
  */
 
-export interface VersionRange {
-  readonly min: number;
-  readonly max: number;
-}
-
-const NONE: VersionRange = { min: 1, max: 0 };
-
-/** Kafka's version notation: `3+`, `0-7`, `5`, `none`. */
-export function versions(spec: string): VersionRange {
-  if (spec === 'none') return NONE;
-  const plus = /^(\d+)\+$/.exec(spec);
-  if (plus) return { min: Number(plus[1]), max: Number.MAX_SAFE_INTEGER };
-  const range = /^(\d+)-(\d+)$/.exec(spec);
-  if (range) return { min: Number(range[1]), max: Number(range[2]) };
-  if (/^\d+$/.test(spec)) return { min: Number(spec), max: Number(spec) };
-  throw new Error(`bad version range ${spec}`);
-}
-
-export function inRange(range: VersionRange, version: number): boolean {
-  return version >= range.min && version <= range.max;
-}
+export { inRange, type VersionRange, versions } from './versions.ts';
 
 export interface Field<T> {
   readonly type: KType<T>;
@@ -54,7 +35,7 @@ export function field<T>(type: KType<T>, range: string, fallback?: T): Field<T> 
 /** A tagged field (KIP-482): null means absent, and an absent field is not written. */
 export function tagged<T>(type: KType<T>, range: string, tag: number): Field<T | null> {
   const inner: KType<T | null> = {
-    name: type.name,
+    shape: type.shape,
     minBytes: type.minBytes,
     read: (r, ctx) => type.read(r, ctx),
     write(w, value, ctx) {
@@ -81,8 +62,12 @@ export function struct<F extends Fields>(fields: F): KType<StructOf<F>> {
   taggedFields.sort((a, b) => a.field.tag - b.field.tag);
   const byTag = new Map(taggedFields.map((entry) => [entry.field.tag, entry]));
 
+  const shape: Shape = {
+    kind: 'struct',
+    fields: [...regular, ...taggedFields].map(({ name, field: f }) => ({ name, versions: f.versions, tag: f.tag, type: f.type.shape })),
+  };
   return {
-    name: 'struct',
+    shape,
     minBytes: 1,
     read(r, ctx) {
       const out: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import { BufferReader, type BufferWriter } from '../../../common/binary.ts';
 import { ErrorCode, FerryError } from '../../../common/errors.ts';
+import type { VersionRange } from './versions.ts';
 import type { KafkaWriter } from './writer.ts';
 
 /**
@@ -14,8 +15,33 @@ export interface Context {
   readonly isFlexible: boolean;
 }
 
+/** What a type is, for tools that walk schemas (tests generating values, docs). */
+export type Shape =
+  | {
+      readonly kind:
+        | 'int8'
+        | 'int16'
+        | 'uint16'
+        | 'int32'
+        | 'uint32'
+        | 'int64'
+        | 'float64'
+        | 'bool'
+        | 'uuid'
+        | 'string'
+        | 'nullableString'
+        | 'bytes'
+        | 'nullableBytes';
+    }
+  | { readonly kind: 'array'; readonly item: Shape; readonly isNullable: boolean }
+  | {
+      readonly kind: 'struct';
+      /** Tagged fields have `tag` >= 0 and may be null (absent). */
+      readonly fields: readonly { name: string; versions: VersionRange; tag: number; type: Shape }[];
+    };
+
 export interface KType<T> {
-  readonly name: string;
+  readonly shape: Shape;
   /** Fewest bytes one value takes on the wire: bounds a declared array count before allocating. */
   readonly minBytes: number;
   // Methods (not function properties) so a KType<number> is usable where a KType<unknown> is asked.
@@ -29,9 +55,17 @@ export function requestReader(buf: Buffer, start = 0, end = buf.length): BufferR
   return new BufferReader(buf, ErrorCode.INVALID_REQUEST, start, end);
 }
 
-function fixed<T>(name: string, minBytes: number, zero: T, read: (r: BufferReader) => T, write: (w: BufferWriter, v: T) => void): KType<T> {
+type FixedKind = 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float64' | 'bool' | 'uuid';
+
+function fixed<T>(
+  kind: FixedKind,
+  minBytes: number,
+  zero: T,
+  read: (r: BufferReader) => T,
+  write: (w: BufferWriter, v: T) => void,
+): KType<T> {
   return {
-    name,
+    shape: { kind },
     minBytes,
     read: (r) => read(r),
     write: (w, v) => {
@@ -123,7 +157,7 @@ function writeString(w: KafkaWriter, ctx: Context, value: string | null): void {
 }
 
 export const string: KType<string> = {
-  name: 'string',
+  shape: { kind: 'string' },
   minBytes: 1,
   read: (r, ctx) => (ctx.isFlexible ? r.compactString() : r.string()),
   write: (w, value, ctx) => writeString(w, ctx, value),
@@ -131,7 +165,7 @@ export const string: KType<string> = {
 };
 
 export const nullableString: KType<string | null> = {
-  name: 'nullableString',
+  shape: { kind: 'nullableString' },
   minBytes: 1,
   read: (r, ctx) => (ctx.isFlexible ? r.nullableCompactString() : r.nullableString()),
   write: (w, value, ctx) => writeString(w, ctx, value),
@@ -153,7 +187,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** Decoded bytes are views of the request (not copies). */
 export const bytes: KType<Buffer> = {
-  name: 'bytes',
+  shape: { kind: 'bytes' },
   minBytes: 1,
   read: (r, ctx) => (ctx.isFlexible ? r.compactBytes() : r.bytes()),
   write: (w, value, ctx) => writeBytes(w, ctx, value),
@@ -162,7 +196,7 @@ export const bytes: KType<Buffer> = {
 
 /** Also Kafka's `records` type: record batches travel as nullable bytes, never re-encoded. */
 export const nullableBytes: KType<Buffer | null> = {
-  name: 'nullableBytes',
+  shape: { kind: 'nullableBytes' },
   minBytes: 1,
   read: (r, ctx) => (ctx.isFlexible ? r.nullableCompactBytes() : r.nullableBytes()),
   write: (w, value, ctx) => writeBytes(w, ctx, value),
@@ -187,7 +221,7 @@ function writeArray<T>(w: KafkaWriter, ctx: Context, item: KType<T>, values: rea
 
 export function array<T>(item: KType<T>): KType<T[]> {
   return {
-    name: `[]${item.name}`,
+    shape: { kind: 'array', item: item.shape, isNullable: false },
     minBytes: 1,
     read(r, ctx) {
       const values = readArray(r, ctx, item);
@@ -201,7 +235,7 @@ export function array<T>(item: KType<T>): KType<T[]> {
 
 export function nullableArray<T>(item: KType<T>): KType<T[] | null> {
   return {
-    name: `?[]${item.name}`,
+    shape: { kind: 'array', item: item.shape, isNullable: true },
     minBytes: 1,
     read: (r, ctx) => readArray(r, ctx, item),
     write: (w, values, ctx) => writeArray(w, ctx, item, values),

@@ -1,0 +1,64 @@
+import type { TestContext } from 'node:test';
+import type { Broker } from '../../../src/broker/broker.ts';
+import type { BrokerConfig } from '../../../src/broker/config.ts';
+import { type Logger, silentLogger } from '../../../src/common/logger.ts';
+import type { KafkaLimits } from '../../../src/protocols/kafka/limits.ts';
+import { type KafkaServer, startKafkaServer } from '../../../src/protocols/kafka/server.ts';
+import { openBroker, tempDir } from '../../broker/helpers.ts';
+
+export interface KafkaHarness {
+  broker: Broker;
+  server: KafkaServer;
+  dir: string;
+  /** `host:port` for client bootstrap lists. */
+  bootstrap: string;
+  /** Closes server and broker, then opens both again over the same data (a clean restart). */
+  restart(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<BrokerConfig>;
+  limits?: Partial<KafkaLimits>;
+  logger?: Logger;
+}
+
+/** A broker over a temp dir and a Kafka listener on a free port, both closed when the test ends. */
+export async function startKafka(t: TestContext, options: HarnessOptions = {}): Promise<KafkaHarness> {
+  const dir = await tempDir(t);
+  const logger = options.logger ?? silentLogger;
+  const open = async () => {
+    const broker = await openBroker(dir, { config: { ...options.config }, logger });
+    const server = await startKafkaServer({
+      broker,
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
+    return { broker, server };
+  };
+  let current = await open();
+  let isClosed = false;
+  const close = async () => {
+    await current.server.close();
+    await current.broker.close();
+  };
+  t.after(async () => {
+    if (!isClosed) await close();
+    isClosed = true;
+  });
+  const harness: KafkaHarness = {
+    broker: current.broker,
+    server: current.server,
+    dir,
+    bootstrap: `127.0.0.1:${current.server.port}`,
+    async restart() {
+      await close();
+      current = await open();
+      harness.broker = current.broker;
+      harness.server = current.server;
+      harness.bootstrap = `127.0.0.1:${current.server.port}`;
+    },
+  };
+  return harness;
+}
