@@ -362,7 +362,11 @@ function scanBatch(buf: Buffer, at: number, options: DecodeOptions, callback: Re
       },
     );
   }
-  const codec = compressionName(header.attributes & Attribute.compressionMask);
+  const codecBits = header.attributes & Attribute.compressionMask;
+  if (codecBits > Compression.zstd) {
+    throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch names unknown compression codec ${codecBits}`, { at, codecBits });
+  }
+  const codec = compressionName(codecBits);
   const info: BatchInfo = {
     header,
     compression: codec,

@@ -181,7 +181,8 @@ test('random bytes given to every decoder give a value or a FerryError', () => {
 
 test('mutated valid batches give a value or a FerryError, for every codec', () => {
   const mutation = fc.record({
-    at: fc.nat(),
+    // Half the mutations hit the 61-byte header, where one bad field matters most.
+    at: fc.oneof(fc.nat(60), fc.nat()),
     byte: fc.integer({ min: 0, max: 255 }),
     truncate: fc.option(fc.nat()),
     fixCrc: fc.boolean(),
