@@ -172,6 +172,9 @@ const XERIAL_VERSION = 1;
 const XERIAL_COMPATIBLE_VERSION = 1;
 /** xerial's default block size, which Kafka's Java producer uses. */
 const XERIAL_BLOCK_BYTES = 32 * 1024;
+/** Copying napi output into a V8 buffer is 3-4x faster at batch sizes than an external buffer
+ *  (measured on 16 KiB: compress 57 -> 13 us, uncompress 54 -> 17 us). */
+const SNAPPY_COPY = { copyOutputData: true } as const;
 
 function isXerial(data: Buffer): boolean {
   return data.length >= XERIAL_HEADER_BYTES && XERIAL_MAGIC.equals(data.subarray(0, XERIAL_MAGIC.length));
@@ -181,7 +184,7 @@ function xerialFrame(data: Buffer): Buffer {
   const blocks: Buffer[] = [];
   let total = XERIAL_HEADER_BYTES;
   for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES) {
-    const block = snappy.compressSync(data.subarray(at, Math.min(data.length, at + XERIAL_BLOCK_BYTES)));
+    const block = snappy.compressSync(data.subarray(at, Math.min(data.length, at + XERIAL_BLOCK_BYTES)), SNAPPY_COPY);
     blocks.push(block);
     total += 4 + block.length;
   }
@@ -214,7 +217,7 @@ function snappyDeclaredLength(data: Buffer, start: number, end: number): number 
 function snappyBlock(data: Buffer, start: number, end: number, budgetBytes: number): Buffer {
   if (start >= end) throw corrupt('snappy', 'empty block');
   if (snappyDeclaredLength(data, start, end) > budgetBytes) throw new TooLarge();
-  return snappy.uncompressSync(data.subarray(start, end), { asBuffer: true }) as Buffer;
+  return snappy.uncompressSync(data.subarray(start, end), { asBuffer: true, ...SNAPPY_COPY }) as Buffer;
 }
 
 function snappyDecompress(data: Buffer, maxOutputBytes: number): Buffer {
