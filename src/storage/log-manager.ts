@@ -41,6 +41,7 @@ export const DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 60 * 1000;
 export const DEFAULT_MAX_INDEX_CACHE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_OPEN_CONCURRENCY = 16;
+const MARKER_HEADER = 'clean';
 
 type AnyLog = FerryPartitionLog | OfflinePartitionLog;
 
@@ -111,7 +112,8 @@ export class FerryLogManager implements LogManager {
   async open(): Promise<void> {
     await this.fs.mkdir(this.dataDir);
     const markerPath = path.join(this.dataDir, CLEAN_SHUTDOWN_MARKER);
-    this.isClean = await this.fs.exists(markerPath);
+    const needRecovery = await this.readCleanShutdownMarker(markerPath);
+    this.isClean = needRecovery !== null;
     const recoveryPoints = await this.readRecoveryPoints();
     if (this.isClean) {
       // From here on a crash must count as unclean: the marker goes before anything is written.
@@ -139,7 +141,8 @@ export class FerryLogManager implements LogManager {
       found.push({ name, ...parsed });
     }
     await forEachLimited(found, this.openConcurrency, async ({ name, topic, partition }) => {
-      this.byName.set(name, await this.load(topic, partition, this.defaults, this.isClean, recoveryPoints.get(name) ?? null));
+      const isLogClean = this.isClean && needRecovery?.has(name) !== true;
+      this.byName.set(name, await this.load(topic, partition, this.defaults, isLogClean, recoveryPoints.get(name) ?? null));
     });
     this.logger.info(
       { dataDir: this.dataDir, logs: this.byName.size, wasCleanShutdown: this.isClean },
@@ -268,13 +271,31 @@ export class FerryLogManager implements LogManager {
     const logs = [...this.byName.values()];
     await forEachLimited(logs, this.openConcurrency, (log) => log.close());
     await this.writeRecoveryPoints();
-    const isEveryLogClean = logs.every((log) => 'wasClosedCleanly' in log && log.wasClosedCleanly);
-    if (isEveryLogClean) {
-      await this.fs.writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_MARKER), Buffer.from('clean\n'));
-    } else {
-      this.logger.warn({ dataDir: this.dataDir }, 'not every log closed cleanly: the next start will recover');
-    }
+    // The marker names the logs that did not close cleanly (offline, failed flush): the next
+    // start recovers those as after a crash, and trusts the others.
+    const unclean: string[] = [];
+    for (const [name, log] of this.byName) if (!('wasClosedCleanly' in log && log.wasClosedCleanly)) unclean.push(name);
+    if (unclean.length > 0)
+      this.logger.warn({ dataDir: this.dataDir, logs: unclean }, 'some logs did not close cleanly: the next start recovers them');
+    await this.fs.writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_MARKER), Buffer.from([MARKER_HEADER, ...unclean, ''].join('\n')));
     this.byName.clear();
+  }
+
+  /** null when there is no marker (unclean stop); else the logs it says still need recovery. */
+  private async readCleanShutdownMarker(markerPath: string): Promise<Set<string> | null> {
+    let data: Buffer;
+    try {
+      data = await this.fs.readFile(markerPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    const lines = data.toString('utf8').split('\n');
+    if (lines[0] !== MARKER_HEADER) {
+      this.logger.warn({ file: markerPath }, 'clean shutdown marker is unreadable: recovering every log');
+      return null;
+    }
+    return new Set(lines.slice(1).filter((line) => line !== ''));
   }
 
   private throwIfClosed(): void {

@@ -407,16 +407,19 @@ export class FerryPartitionLog implements PartitionLog {
 
   /** Sync of the active segment for group commit, interval flushes, rolls and close. */
   private readonly syncActiveSegment = async (): Promise<void> => {
+    // After a failed fsync a later one can succeed without the lost pages: never ack on it.
+    if (this.offlineError !== null) throw this.offlineError;
     const upTo = this.endOffset;
     const segment = this.activeSegment;
     try {
-      await segment.log.sync();
-      if (this.dirSync.isDirty) await this.dirSync.sync();
+      // Names first: once the file's sync completes, its bytes must be reachable after a crash.
       if (this.env.dataDirSync.isDirty) await this.env.dataDirSync.sync();
+      if (this.dirSync.isDirty) await this.dirSync.sync();
+      await segment.log.sync();
     } catch (error) {
       // After a failed fsync the kernel may have dropped the dirty pages ("fsyncgate"): what the
       // page cache shows can no longer be trusted to be on disk. Stop serving this partition.
-      this.goOffline('fdatasync failed', { file: segment.logPath, err: error });
+      this.goOffline('sync failed', { file: segment.logPath, err: error });
       throw error;
     }
     if (upTo > this.recoveryPointOffset) this.recoveryPointOffset = upTo;

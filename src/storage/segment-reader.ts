@@ -78,7 +78,9 @@ export async function readSegmentBatches(
     const firstSize = batchSizeBytes(buffer, at);
     if (at + firstSize > bytesRead) {
       buffers.trim(buffer, 0);
-      if (at === 0) throw corruptAt(file.path, position, `batch of ${firstSize} bytes but only ${bytesRead} read`);
+      if (at === 0 && (bytesRead < want || minWant >= firstSize)) {
+        throw corruptAt(file.path, position, `batch of ${firstSize} bytes but only ${bytesRead} could be read`);
+      }
       // Read again from the batch itself, big enough for all of it.
       position += at;
       slackBytes = 0;
