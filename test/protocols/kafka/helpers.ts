@@ -14,6 +14,10 @@ export interface KafkaHarness {
   bootstrap: string;
   /** Closes server and broker, then opens both again over the same data (a clean restart). */
   restart(): Promise<void>;
+  /** Disconnects a client when the test ends, before the server closes (newest first).
+   *  node:test runs `t.after` hooks in registration order, so clients registered with it would
+   *  otherwise outlive the server they talk to. */
+  cleanup<T extends { disconnect(): Promise<void> }>(client: T): T;
 }
 
 export interface HarnessOptions {
@@ -39,11 +43,13 @@ export async function startKafka(t: TestContext, options: HarnessOptions = {}): 
   };
   let current = await open();
   let isClosed = false;
+  const clients: { disconnect(): Promise<void> }[] = [];
   const close = async () => {
     await current.server.close();
     await current.broker.close();
   };
   t.after(async () => {
+    for (const client of clients.reverse()) await client.disconnect().catch(() => {});
     if (!isClosed) await close();
     isClosed = true;
   });
@@ -52,6 +58,10 @@ export async function startKafka(t: TestContext, options: HarnessOptions = {}): 
     server: current.server,
     dir,
     bootstrap: `127.0.0.1:${current.server.port}`,
+    cleanup(client) {
+      clients.push(client);
+      return client;
+    },
     async restart() {
       await close();
       current = await open();

@@ -5,7 +5,13 @@ import { contextFor, decodeMessage, encodeMessage, inRange } from '../../../src/
 import { ApiKey } from '../../../src/protocols/kafka/protocol/api.ts';
 
 /** A whole request frame (size prefix, header v1/v2, body) for `api` at `version`. */
-export function requestFrame<Req>(api: ApiSchema<Req, unknown>, version: number, correlationId: number, body: Req, clientId = 'raw'): Buffer {
+export function requestFrame<Req>(
+  api: ApiSchema<Req, unknown>,
+  version: number,
+  correlationId: number,
+  body: Req,
+  clientId = 'raw',
+): Buffer {
   const header = new BufferWriter(64);
   header.int16(api.key).int16(version).int32(correlationId).string(clientId);
   if (inRange(api.request.flexibleVersions, version)) header.uvarint(0);

@@ -29,7 +29,15 @@ function fetchOnce(correlationId: number, topic: string, maxWaitMs: number): Buf
         topic,
         topicId: '0'.repeat(32),
         partitions: [
-          { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1024 * 1024, replicaDirectoryId: null },
+          {
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 1024 * 1024,
+            replicaDirectoryId: null,
+          },
         ],
       },
     ],
@@ -167,7 +175,18 @@ describe('kafka session', () => {
     await h.broker.createTopic('empty', { partitions: 1 });
     const client = await RawClient.open(h.server.port);
     // A long poll on an empty topic, then an instant ApiVersions, then a Metadata: one write.
-    client.send(Buffer.concat([fetchOnce(1, 'empty', 300), apiVersionsV3(2), requestFrame(metadataApi, 1, 3, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })]));
+    client.send(
+      Buffer.concat([
+        fetchOnce(1, 'empty', 300),
+        apiVersionsV3(2),
+        requestFrame(metadataApi, 1, 3, {
+          topics: [],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        }),
+      ]),
+    );
     const started = Date.now();
     const frames = await client.waitFrames(3);
     assert.deepEqual(
@@ -218,7 +237,12 @@ describe('kafka session', () => {
     await h.broker.createTopic('big', { partitions: 1 });
     const value = 'x'.repeat(512 * 1024);
     for (let i = 0; i < 4; i++) {
-      await h.broker.produce({ topic: 'big', partition: 0, acks: 1, batches: encodeRecordBatch({ records: [{ value: Buffer.from(value) }] }) });
+      await h.broker.produce({
+        topic: 'big',
+        partition: 0,
+        acks: 1,
+        batches: encodeRecordBatch({ records: [{ value: Buffer.from(value) }] }),
+      });
     }
     const client = await RawClient.open(h.server.port);
     client.socket.pause();
