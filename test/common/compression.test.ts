@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import * as snappy from 'snappy';
@@ -91,4 +92,38 @@ test('random and mutated input to every decompressor gives a value or a FerryErr
 test('codec numbers map to Kafka’s names', () => {
   assert.deepEqual([0, 1, 2, 3, 4].map(compressionName), ['none', 'gzip', 'snappy', 'lz4', 'zstd']);
   assert.throws(() => compressionName(5), isCode(ErrorCode.UNSUPPORTED_COMPRESSION));
+});
+
+/** Runs a system codec CLI over stdin, or returns undefined when it is not installed. */
+function cli(command: string, args: string[], input: Buffer): Buffer | undefined {
+  try {
+    return execFileSync(command, args, { input, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+test('frames from the reference lz4, zstd and gzip tools decode, and ours decode with them', (t) => {
+  // 300 KB of text: spans several blocks of every codec, compressible but not trivially.
+  const data = Buffer.from(Array.from({ length: 30_000 }, (_, i) => `${i * 7919}:${i % 13},`).join('')).subarray(0, 300_000);
+  // lz4 CLI options cover what other producers may send: block sizes, linked blocks, checksums, content size.
+  const lz4Variants = [['-B4'], ['-B5', '-BD'], ['-B7', '-BX', '--content-size'], ['-B6', '--no-frame-crc', '-BD', '-BX']];
+  let ran = false;
+  for (const options of lz4Variants) {
+    const framed = cli('lz4', ['-c', '-q', ...options], data);
+    if (framed === undefined) break;
+    ran = true;
+    assert.deepEqual(decompress('lz4', framed), data, options.join(' '));
+  }
+  const zstdFrame = cli('zstd', ['-c', '-q'], data);
+  if (zstdFrame !== undefined) assert.deepEqual(decompress('zstd', zstdFrame), data);
+  const gzipFrame = cli('gzip', ['-c'], data);
+  if (gzipFrame !== undefined) assert.deepEqual(decompress('gzip', gzipFrame), data);
+  // And the other way round.
+  const lz4Back = cli('lz4', ['-d', '-c', '-q'], compress('lz4', data));
+  if (lz4Back !== undefined) assert.deepEqual(lz4Back, data);
+  const zstdBack = cli('zstd', ['-d', '-c', '-q'], compress('zstd', data));
+  if (zstdBack !== undefined) assert.deepEqual(zstdBack, data);
+  if (!ran) t.skip('lz4 CLI not installed');
 });
