@@ -138,7 +138,7 @@ export class FetchService {
           { topic, partition: index, offset, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset },
         );
       }
-      const limitBytes = Math.min(request.maxBytes, budgetBytes);
+      const limitBytes = Math.min(Number.isSafeInteger(request.maxBytes) ? request.maxBytes : 0, budgetBytes);
       let records: Buffer = EMPTY;
       // Between the high watermark and the log end there is nothing a consumer may see yet.
       if (offset < highWatermark && (limitBytes > 0 || isFirstWithData)) {

@@ -1,4 +1,7 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
+import { forEachRecord } from '../common/record-batch.ts';
+import { BATCH_HEADER_BYTES } from '../common/record-batch-header.ts';
+import type { TimestampOffset } from '../storage/types.ts';
 import type { Partition } from './partition.ts';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ListOffsetResult } from './types.ts';
 
@@ -16,9 +19,8 @@ function checkOnline(partition: Partition): void {
 
 /**
  * Kafka's ListOffsets for one partition: -1 the high watermark (what a consumer can read to),
- * -2 the log start offset, a timestamp the first offset whose batch holds a record at or after
- * it, or offset -1 when none below the high watermark does (the Java consumer's `null`).
- * The timestamp lookup is batch-grained: the storage's time index knows batches, not records.
+ * -2 the log start offset, a timestamp the first record at or after it, or offset -1 when none
+ * below the high watermark is (the Java consumer's `null`).
  */
 export async function listOffset(partition: Partition, timestamp: number): Promise<ListOffsetResult> {
   checkOnline(partition);
@@ -36,7 +38,30 @@ export async function listOffset(partition: Partition, timestamp: number): Promi
   }
   const found = await log.offsetForTimestamp(timestamp);
   if (found === null || found.offset >= log.highWatermark) return { offset: -1, timestamp: -1, leaderEpoch: -1 };
-  return { offset: Math.max(found.offset, log.logStartOffset), timestamp: found.timestamp, leaderEpoch };
+  const record = await firstRecordAtOrAfter(partition, found.offset, timestamp);
+  return { ...(record ?? { offset: Math.max(found.offset, log.logStartOffset), timestamp: found.timestamp }), leaderEpoch };
+}
+
+/**
+ * The time index finds the batch; Kafka answers with the record, so the records of that one
+ * batch are scanned (decompressed if need be: a rare admin or seek call, bounded by the batch
+ * size). Null when the batch cannot be read, and the answer stays batch-grained.
+ */
+async function firstRecordAtOrAfter(partition: Partition, fromOffset: number, timestamp: number): Promise<TimestampOffset | null> {
+  const log = partition.log;
+  let found: TimestampOffset | null = null;
+  try {
+    const { data } = await log.read(fromOffset, 1, { maxOffset: log.highWatermark });
+    if (data.length < BATCH_HEADER_BYTES) return null;
+    forEachRecord(data, (record) => {
+      if (record.offset < fromOffset || record.offset < log.logStartOffset || record.timestamp < timestamp) return true;
+      found = { offset: record.offset, timestamp: record.timestamp };
+      return false;
+    });
+  } catch {
+    return null;
+  }
+  return found;
 }
 
 /**

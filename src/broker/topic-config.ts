@@ -1,4 +1,5 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
+import { BATCH_HEADER_BYTES } from '../common/record-batch-header.ts';
 import type { FlushPolicy, LogConfig } from '../storage/types.ts';
 import type { TopicConfigEntries } from './types.ts';
 
@@ -19,13 +20,18 @@ interface KeySpec {
 
 const INTEGER = /^-?\d+$/;
 
-function integerAtLeast(min: number): (value: string) => string | null {
+function integerAtLeast(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => string | null {
   return (value) => {
     if (!INTEGER.test(value) || !Number.isSafeInteger(Number(value))) return `"${value}" is not an integer`;
     if (Number(value) < min) return `${value} is below the minimum of ${min}`;
+    if (Number(value) > max) return `${value} is above the maximum of ${max}`;
     return null;
   };
 }
+
+/** Storage's bounds: a segment holds at least one batch header, and positions are int32. */
+const MIN_BATCH_BYTES = BATCH_HEADER_BYTES;
+const MAX_SEGMENT_BYTES = 0x7fff_ffff;
 
 function oneOf(...allowed: string[]): (value: string) => string | null {
   return (value) => (allowed.includes(value) ? null : `"${value}" is not one of ${allowed.join(', ')}`);
@@ -63,8 +69,7 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
     defaultValue: (log) => String(log.retentionBytes),
   },
   'segment.bytes': {
-    // Kafka's minimum: the overhead of one legacy record.
-    check: integerAtLeast(14),
+    check: integerAtLeast(MIN_BATCH_BYTES, MAX_SEGMENT_BYTES),
     apply: (value, log) => (log.segmentBytes = Number(value)),
     defaultValue: (log) => String(log.segmentBytes),
   },
@@ -79,12 +84,12 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
     defaultValue: () => '10485760',
   },
   'index.interval.bytes': {
-    check: integerAtLeast(0),
+    check: integerAtLeast(0, MAX_SEGMENT_BYTES),
     apply: (value, log) => (log.indexIntervalBytes = Number(value)),
     defaultValue: (log) => String(log.indexIntervalBytes),
   },
   'max.message.bytes': {
-    check: integerAtLeast(0),
+    check: integerAtLeast(MIN_BATCH_BYTES, MAX_SEGMENT_BYTES),
     apply: (value, log) => (log.maxBatchBytes = Number(value)),
     defaultValue: (log) => String(log.maxBatchBytes),
   },

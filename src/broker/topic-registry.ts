@@ -122,7 +122,7 @@ export class TopicRegistry {
 
   // --------------------------------------------------------------------------------- changes
 
-  create(name: string, options: CreateTopicOptions = {}, isInternal = false): Promise<TopicDescription> {
+  async create(name: string, options: CreateTopicOptions = {}, isInternal = false): Promise<TopicDescription> {
     validateTopicName(name);
     const partitionCount = options.partitions ?? this.options.defaultPartitions;
     const count = partitionCount === -1 ? this.options.defaultPartitions : partitionCount;
@@ -222,7 +222,7 @@ export class TopicRegistry {
     });
   }
 
-  alterConfig(name: string, set: TopicConfigEntries, remove: readonly string[] = []): Promise<TopicDescription> {
+  async alterConfig(name: string, set: TopicConfigEntries, remove: readonly string[] = []): Promise<TopicDescription> {
     const valid = validateTopicConfig(set);
     validateConfigKeys(remove);
     for (const key of remove) {
