@@ -1,10 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import type { Broker } from '../../../src/broker/broker.ts';
+import { Broker } from '../../../src/broker/broker.ts';
 import type { BrokerConfig } from '../../../src/broker/config.ts';
 import { type Logger, silentLogger } from '../../../src/common/logger.ts';
 import type { KafkaLimits } from '../../../src/protocols/kafka/limits.ts';
 import { type KafkaServer, startKafkaServer } from '../../../src/protocols/kafka/server.ts';
-import { openBroker, tempDir } from '../../broker/helpers.ts';
+import { openLogManager } from '../../../src/storage/log-manager.ts';
 
 export interface KafkaHarness {
   broker: Broker;
@@ -26,12 +29,23 @@ export interface HarnessOptions {
   logger?: Logger;
 }
 
-/** A broker over a temp dir and a Kafka listener on a free port, both closed when the test ends. */
+/** Test defaults: no initial rebalance delay, and no background snapshot during a test. */
+const TEST_CONFIG: Partial<BrokerConfig> = {
+  groupInitialRebalanceDelayMs: 0,
+  producerStateSnapshotIntervalMs: 3_600_000,
+};
+
+/**
+ * A real broker (real storage in a temp dir) and a Kafka listener on a free port. When the test
+ * ends: clients disconnect, the listener and the broker close, then the dir is removed, in that
+ * order.
+ */
 export async function startKafka(t: TestContext, options: HarnessOptions = {}): Promise<KafkaHarness> {
-  const dir = await tempDir(t);
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-kafka-'));
   const logger = options.logger ?? silentLogger;
   const open = async () => {
-    const broker = await openBroker(dir, { config: { ...options.config }, logger });
+    const logs = await openLogManager({ dataDir: dir, logger });
+    const broker = await Broker.open({ logs, config: { ...TEST_CONFIG, ...options.config }, logger });
     const server = await startKafkaServer({
       broker,
       host: '127.0.0.1',
@@ -42,7 +56,6 @@ export async function startKafka(t: TestContext, options: HarnessOptions = {}): 
     return { broker, server };
   };
   let current = await open();
-  let isClosed = false;
   const clients: { disconnect(): Promise<void> }[] = [];
   const close = async () => {
     await current.server.close();
@@ -50,8 +63,8 @@ export async function startKafka(t: TestContext, options: HarnessOptions = {}): 
   };
   t.after(async () => {
     for (const client of clients.reverse()) await client.disconnect().catch(() => {});
-    if (!isClosed) await close();
-    isClosed = true;
+    await close();
+    await rm(dir, { recursive: true, force: true });
   });
   const harness: KafkaHarness = {
     broker: current.broker,
