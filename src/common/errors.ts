@@ -48,6 +48,14 @@ export const ErrorCode = {
   OFFSET_METADATA_TOO_LARGE: 'OFFSET_METADATA_TOO_LARGE',
   /** The coordinator holds `groupMaxCount` groups already: a new group id is refused. */
   TOO_MANY_GROUPS: 'TOO_MANY_GROUPS',
+  // queues (shared subscriptions, scheduled delivery, backlog limits)
+  /** A topic's or subscription's backlog limit with overflow policy `reject_publish` is reached:
+   *  back off and retry once consumers catch up. */
+  BACKLOG_LIMIT_EXCEEDED: 'BACKLOG_LIMIT_EXCEEDED',
+  /** No subscription of that name on that topic. */
+  SUBSCRIPTION_NOT_FOUND: 'SUBSCRIPTION_NOT_FOUND',
+  /** An `exclusive` subscription already has its consumer, or the subscription's consumer limit is reached. */
+  CONSUMER_BUSY: 'CONSUMER_BUSY',
   // protocol and connections
   INVALID_REQUEST: 'INVALID_REQUEST',
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
@@ -73,6 +81,7 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.PARTITION_OFFLINE,
   ErrorCode.DISK_FULL,
   ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.BACKLOG_LIMIT_EXCEEDED,
 ]);
 
 export class FerryError extends Error {

@@ -53,6 +53,9 @@ const WIRE_CODES: Readonly<Record<ErrorCode, number>> = {
   COORDINATOR_NOT_AVAILABLE: 42,
   OFFSET_METADATA_TOO_LARGE: 43,
   TOO_MANY_GROUPS: 44,
+  BACKLOG_LIMIT_EXCEEDED: 45,
+  SUBSCRIPTION_NOT_FOUND: 46,
+  CONSUMER_BUSY: 47,
 };
 
 const BY_WIRE: ReadonlyMap<number, ErrorCode> = new Map(
