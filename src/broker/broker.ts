@@ -15,6 +15,7 @@ import { type ProduceContext, produceToPartition } from './produce.ts';
 import { ProducerIdAllocator } from './producer-id-allocator.ts';
 import { ProducerStateTable } from './producer-state.ts';
 import { loadProducerState } from './producer-state-recovery.ts';
+import { producerSnapshotDir } from './producer-state-snapshot.ts';
 import { metadataDir, TopicMetadataStore } from './topic-metadata-store.ts';
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './topic-names.ts';
 import { TopicRegistry } from './topic-registry.ts';
@@ -97,6 +98,8 @@ export class Broker implements BrokerApi {
     this.registry = new TopicRegistry({
       logs: options.logs,
       store: new TopicMetadataStore(fs, options.logs.dataDir),
+      fs,
+      producerSnapshotDir: producerSnapshotDir(metadataDir(options.logs.dataDir)),
       logger,
       nodeId: config.nodeId,
       logDefaults,
@@ -104,7 +107,7 @@ export class Broker implements BrokerApi {
       maxPartitions: config.maxPartitions,
       deleteTopicEnable: config.deleteTopicEnable,
       now: this.now,
-      loadProducers: (log) => loadProducerState({ log, fs, logger, limits, nowMs: this.now() }),
+      loadProducers: (log, snapshotPath) => loadProducerState({ log, snapshotPath, fs, logger, limits, nowMs: this.now() }),
       newProducers: () => new ProducerStateTable(limits),
       onTopicDeleted: (topic) => this.coordinator.deleteTopicOffsets(topic),
     });

@@ -19,14 +19,17 @@ export class Partition {
   readonly producers: ProducerStateTable;
   readonly waiters = new PartitionWaiters();
   readonly leaderEpoch = SINGLE_NODE_LEADER_EPOCH;
+  /** Where its producer state snapshot goes. */
+  readonly snapshotPath: string;
   /** Set when its topic is deleted (or shrinks away): requests in flight see it and stop. */
   isDeleted = false;
 
-  constructor(topic: string, index: number, log: PartitionLog, producers: ProducerStateTable) {
+  constructor(topic: string, index: number, log: PartitionLog, producers: ProducerStateTable, snapshotPath: string) {
     this.topic = topic;
     this.index = index;
     this.log = log;
     this.producers = producers;
+    this.snapshotPath = snapshotPath;
   }
 
   /**
@@ -59,7 +62,7 @@ export class Partition {
    *  which covers exactly the batches whose state was applied. */
   async snapshotProducers(fs: FileSystem): Promise<boolean> {
     if (!this.producers.isDirty || this.isDeleted || this.log.isOffline) return false;
-    await writeSnapshot(fs, this.log.dir, this.producers, this.log.highWatermark);
+    await writeSnapshot(fs, this.snapshotPath, this.producers, this.log.highWatermark);
     return true;
   }
 }

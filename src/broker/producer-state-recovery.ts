@@ -3,13 +3,15 @@ import type { Logger } from '../common/logger.ts';
 import { BATCH_HEADER_BYTES, BatchField, batchBaseOffset, batchSizeBytes, readInt64 } from '../common/record-batch-header.ts';
 import type { FileSystem, PartitionLog } from '../storage/types.ts';
 import { lastSequenceOf, type ProducerStateLimits, ProducerStateTable } from './producer-state.ts';
-import { decodeSnapshot, type ProducerSnapshot, snapshotPath } from './producer-state-snapshot.ts';
+import { decodeSnapshot, type ProducerSnapshot } from './producer-state-snapshot.ts';
 
 /** Bytes read per step while replaying the log tail. */
 const SCAN_CHUNK_BYTES = 1024 * 1024;
 
 export interface LoadProducerStateOptions {
   log: PartitionLog;
+  /** Where the partition's snapshot is (producer-state-snapshot.ts). */
+  snapshotPath: string;
   fs: FileSystem;
   logger: Logger;
   limits: ProducerStateLimits;
@@ -26,7 +28,7 @@ export async function loadProducerState(options: LoadProducerStateOptions): Prom
   const { log, logger } = options;
   const table = new ProducerStateTable(options.limits);
   if (log.isOffline) return table;
-  const snapshot = await readSnapshot(options.fs, log.dir, logger);
+  const snapshot = await readSnapshot(options.fs, options.snapshotPath, logger);
   let scanFrom = log.logStartOffset;
   if (snapshot !== null) {
     for (const producer of snapshot.producers) {
@@ -67,8 +69,7 @@ export async function loadProducerState(options: LoadProducerStateOptions): Prom
   return table;
 }
 
-async function readSnapshot(fs: FileSystem, logDir: string, logger: Logger): Promise<ProducerSnapshot | null> {
-  const path = snapshotPath(logDir);
+async function readSnapshot(fs: FileSystem, path: string, logger: Logger): Promise<ProducerSnapshot | null> {
   try {
     if (!(await fs.exists(path))) return null;
     return decodeSnapshot(await fs.readFile(path));

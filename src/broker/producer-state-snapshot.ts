@@ -4,13 +4,17 @@ import type { FileSystem } from '../storage/types.ts';
 import type { ProducerStateTable } from './producer-state.ts';
 
 /**
- * A partition's applied producer state, written next to its log as `producer-state.json`: on a
- * clean close, and every `producerStateSnapshotIntervalMs` while it changes. `endOffset` is the
- * high watermark the state covers; after an unclean stop the batches from there to the log end
- * are replayed from their headers (producer-state-recovery.ts).
+ * A partition's applied producer state, written on a clean close and every
+ * `producerStateSnapshotIntervalMs` while it changes, as
+ * `<dataDir>/__cluster_metadata/producer-state/<topicId>-<partition>.json`. Keyed by topic id, not
+ * name, so a topic deleted and created again never inherits the old one's producers; kept out of
+ * the log directory, which belongs to storage. `endOffset` is the high watermark the state
+ * covers; after an unclean stop the batches from there to the log end are replayed from their
+ * headers (producer-state-recovery.ts).
  */
-export const PRODUCER_STATE_FILE = 'producer-state.json';
+export const PRODUCER_STATE_DIR = 'producer-state';
 const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_FILE = /^([0-9a-f]{32})-(\d+)\.json$/;
 
 /** [firstSeq, lastSeq, baseOffset, lastOffset] */
 export type SnapshotBatch = [number, number, number, number];
@@ -30,8 +34,18 @@ export interface ProducerSnapshot {
   producers: SnapshotProducer[];
 }
 
-export function snapshotPath(logDir: string): string {
-  return join(logDir, PRODUCER_STATE_FILE);
+export function producerSnapshotDir(metadataDir: string): string {
+  return join(metadataDir, PRODUCER_STATE_DIR);
+}
+
+export function producerSnapshotName(topicId: string, partition: number): string {
+  return `${topicId}-${partition}.json`;
+}
+
+/** The topic id and partition a snapshot file name names, or null for anything else. */
+export function parseProducerSnapshotName(name: string): { topicId: string; partition: number } | null {
+  const match = SNAPSHOT_FILE.exec(name);
+  return match === null ? null : { topicId: match[1]!, partition: Number(match[2]) };
 }
 
 export function encodeSnapshot(table: ProducerStateTable, endOffset: number): Buffer {
@@ -90,11 +104,11 @@ export function decodeSnapshot(data: Buffer): ProducerSnapshot {
   return parsed as ProducerSnapshot;
 }
 
-export async function writeSnapshot(fs: FileSystem, logDir: string, table: ProducerStateTable, endOffset: number): Promise<void> {
+export async function writeSnapshot(fs: FileSystem, path: string, table: ProducerStateTable, endOffset: number): Promise<void> {
   const data = encodeSnapshot(table, endOffset);
   table.isDirty = false;
   try {
-    await fs.writeFileAtomic(snapshotPath(logDir), data);
+    await fs.writeFileAtomic(path, data);
   } catch (error) {
     table.isDirty = true;
     throw error;

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { LogConfig, LogManager, PartitionLog } from '../storage/types.ts';
+import type { FileSystem, LogConfig, LogManager, PartitionLog } from '../storage/types.ts';
 import { Partition } from './partition.ts';
 import type { ProducerStateTable } from './producer-state.ts';
+import { parseProducerSnapshotName, producerSnapshotName } from './producer-state-snapshot.ts';
 import { effectiveTopicConfig, topicConfigWarnings, topicLogConfig, validateConfigKeys, validateTopicConfig } from './topic-config.ts';
 import type { StoredTopic, TopicMetadataStore } from './topic-metadata-store.ts';
 import { isInternalTopic, topicCollisionKey, validateTopicName } from './topic-names.ts';
@@ -12,6 +14,9 @@ import type { CreateTopicOptions, TopicConfigEntries, TopicDescription, TopicSum
 export interface TopicRegistryOptions {
   logs: LogManager;
   store: TopicMetadataStore;
+  fs: FileSystem;
+  /** Directory of the producer state snapshots, one file per (topic id, partition). */
+  producerSnapshotDir: string;
   logger: Logger;
   nodeId: number;
   /** The LogConfig a topic without overrides gets. */
@@ -23,7 +28,7 @@ export interface TopicRegistryOptions {
   deleteTopicEnable: boolean;
   now: () => number;
   /** State of an existing log's producers (snapshot + replay of the log tail). */
-  loadProducers(log: PartitionLog): Promise<ProducerStateTable>;
+  loadProducers(log: PartitionLog, snapshotPath: string): Promise<ProducerStateTable>;
   /** State for a new, empty log. */
   newProducers(): ProducerStateTable;
   /** Called after a topic's logs are gone (the coordinator forgets its committed offsets). */
@@ -62,6 +67,7 @@ export class TopicRegistry {
   /** Loads the metadata, opens every partition's log and rebuilds its producer state. */
   async open(): Promise<void> {
     const stored = await this.options.store.load();
+    await this.options.fs.mkdir(this.options.producerSnapshotDir);
     for (const entry of stored) {
       const logConfig = topicLogConfig(this.options.logDefaults, entry.overrides);
       const partitions: Partition[] = [];
@@ -73,7 +79,8 @@ export class TopicRegistry {
         log.updateConfig(logConfig);
         // One node: whatever survived recovery is committed.
         if (!log.isOffline && log.highWatermark < log.logEndOffset) log.setHighWatermark(log.logEndOffset);
-        partitions.push(new Partition(entry.name, index, log, await this.options.loadProducers(log)));
+        const snapshotPath = this.snapshotPath(entry.topicId, index);
+        partitions.push(new Partition(entry.name, index, log, await this.options.loadProducers(log, snapshotPath), snapshotPath));
       }
       this.add({ stored: entry, logConfig, partitions });
     }
@@ -84,6 +91,34 @@ export class TopicRegistry {
           { topic: log.topic, partition: log.partition, dir: log.dir },
           'log on disk has no topic metadata; it is not served',
         );
+      }
+    }
+    await this.removeStaleSnapshots();
+  }
+
+  /** Snapshots of partitions that no longer exist (a delete interrupted before it removed them). */
+  private async removeStaleSnapshots(): Promise<void> {
+    const live = new Set<string>();
+    for (const { stored } of this.topics.values()) {
+      for (let index = 0; index < stored.partitionCount; index++) live.add(producerSnapshotName(stored.topicId, index));
+    }
+    for (const name of await this.options.fs.readdir(this.options.producerSnapshotDir)) {
+      if (live.has(name) || parseProducerSnapshotName(name) === null) continue;
+      this.logger.info({ file: name }, 'removing the producer state snapshot of a partition that no longer exists');
+      await this.removeFile(join(this.options.producerSnapshotDir, name));
+    }
+  }
+
+  private snapshotPath(topicId: string, index: number): string {
+    return join(this.options.producerSnapshotDir, producerSnapshotName(topicId, index));
+  }
+
+  private async removeFile(path: string): Promise<void> {
+    try {
+      await this.options.fs.unlink(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.logger.warn({ file: path, err: toFerryError(error).message }, 'could not remove a file');
       }
     }
   }
@@ -160,7 +195,9 @@ export class TopicRegistry {
         await this.deleteLogs(name, 0, count);
         throw toFerryError(error, ErrorCode.STORAGE_ERROR);
       }
-      const partitions = logs.map((log, index) => new Partition(name, index, log, this.options.newProducers()));
+      const partitions = logs.map(
+        (log, index) => new Partition(name, index, log, this.options.newProducers(), this.snapshotPath(stored.topicId, index)),
+      );
       this.add({ stored, logConfig, partitions });
       for (const warning of topicConfigWarnings(overrides)) this.logger.warn({ topic: name }, warning);
       this.logger.info({ topic: name, partitions: count, topicId: stored.topicId }, 'topic created');
@@ -183,6 +220,7 @@ export class TopicRegistry {
       await this.options.store.save(this.storedTopics().filter((stored) => stored.name !== name));
       this.remove(topic);
       await this.deleteLogs(name, 0, topic.partitions.length);
+      for (const partition of topic.partitions) await this.removeFile(partition.snapshotPath);
       await this.options.onTopicDeleted(name);
       this.logger.info({ topic: name }, 'topic deleted');
     });
@@ -215,7 +253,10 @@ export class TopicRegistry {
         throw toFerryError(error, ErrorCode.STORAGE_ERROR);
       }
       topic.stored = stored;
-      for (const [i, log] of logs.entries()) topic.partitions.push(new Partition(name, current + i, log, this.options.newProducers()));
+      for (const [i, log] of logs.entries()) {
+        const index = current + i;
+        topic.partitions.push(new Partition(name, index, log, this.options.newProducers(), this.snapshotPath(stored.topicId, index)));
+      }
       this.partitionCount += logs.length;
       this.logger.info({ topic: name, partitions: totalCount }, 'partitions added');
       return this.describe(name);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Broker } from '../../src/broker/broker.ts';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorCode } from '../../src/common/errors.ts';
+import { RecordingLogger } from '../../src/common/logger.ts';
 import { encodeRecordBatch } from '../../src/common/record-batch.ts';
 import { batchOf, only, openBroker, startBroker, tempDir, valuesOf } from './helpers.ts';
 
@@ -300,8 +303,33 @@ test('producer state survives a clean close and reopen', async (t) => {
   const { producerId } = await first.initProducerId({});
   await produceSequence(first, producerId, 0, 4);
   await first.close();
-  const second = await openBroker(dir);
+  const logger = new RecordingLogger();
+  const second = await openBroker(dir, { logger });
   await assertStateKept(second, producerId, 3);
+  assert.ok(logger.lines.some((line) => line.msg === 'opened logs after a clean shutdown'));
+  assert.ok(!logger.lines.some((line) => line.msg === 'producer state rebuilt from the log tail'), 'nothing to replay after a clean close');
+});
+
+test('a topic deleted and created again does not inherit its producers', async (t) => {
+  const dir = await tempDir(t);
+  const first = await openBroker(dir);
+  await first.createTopic('t');
+  const { producerId } = await first.initProducerId({});
+  await produceSequence(first, producerId, 0, 3);
+  await first.close();
+  const second = await openBroker(dir);
+  const oldId = second.describeTopic('t').topicId;
+  await second.deleteTopic('t');
+  await second.createTopic('t');
+  const fresh = await second.produce({ topic: 't', partition: 0, batches: idempotentBatch(producerId, 0, 0, ['new']), acks: 1 });
+  assert.deepEqual([fresh.baseOffset, fresh.isDuplicate], [0, false]);
+  await second.close();
+  const snapshots = await readdir(join(dir, '__cluster_metadata', 'producer-state'));
+  assert.ok(!snapshots.some((name) => name.startsWith(oldId)), `no snapshot of the deleted topic: ${snapshots.join(', ')}`);
+  const third = await openBroker(dir);
+  assert.deepEqual(await readAll(third), ['new']);
+  const retry = await third.produce({ topic: 't', partition: 0, batches: idempotentBatch(producerId, 0, 0, ['new']), acks: 1 });
+  assert.deepEqual([retry.baseOffset, retry.isDuplicate], [0, true]);
 });
 
 test('producer state survives an unclean stop (rebuilt from the log tail)', async (t) => {
