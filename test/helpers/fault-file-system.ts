@@ -320,6 +320,15 @@ export interface FaultFileSystemOptions {
   shuffleReaddir?: boolean;
 }
 
+/**
+ * A lying disk, for negative controls: `sync` / `syncDir` succeed without making anything durable
+ * (a volatile write cache that ignores flushes). A test must see loss on it.
+ */
+export interface DiskLies {
+  sync?: boolean;
+  syncDir?: boolean;
+}
+
 export interface FaultStats {
   mutations: number;
   writes: number;
@@ -352,6 +361,8 @@ export class FaultFileSystem implements FileSystem {
    * tell what a flush had covered before a cut.
    */
   readonly lastSyncIssuedAtMs = new Map<string, number>();
+  /** Set to make this mount (and the ones after its cuts) ignore flushes. */
+  lies: DiskLies = {};
 
   constructor(options: FaultFileSystemOptions = {}, root?: DirNode) {
     this.options = options;
@@ -385,6 +396,7 @@ export class FaultFileSystem implements FileSystem {
     const { root, report } = buildSurvivor(this.root, options);
     this.lastCut = report;
     const next = new FaultFileSystem(this.options, root);
+    next.lies = this.lies;
     pendingCut?.resolve(next);
     return next;
   }
@@ -520,7 +532,7 @@ export class FaultFileSystem implements FileSystem {
       file.doom(coversSeq);
       this.failWith(fault, 'sync', filePath);
     }
-    file.commit(coversSeq);
+    if (this.lies.sync !== true) file.commit(coversSeq);
     this.lastSyncIssuedAtMs.set(filePath, Math.max(issuedAtMs, this.lastSyncIssuedAtMs.get(filePath) ?? 0));
   }
 
@@ -718,6 +730,7 @@ export class FaultFileSystem implements FileSystem {
     await this.settle(true);
     this.checkAlive('fsync', filePath);
     if (fault !== null) this.failWith(fault, 'syncDir', filePath);
+    if (this.lies.syncDir === true) return;
     for (let i = 0; i < covered; i++) applyChanges(dir.durable, dir.pending[i]!);
     dir.pending = dir.pending.slice(covered);
   }
