@@ -32,6 +32,8 @@ export const BATCH_HEADER_BYTES = 61;
 /** Bytes before the `batchLength` field's count starts: baseOffset + batchLength. */
 export const BATCH_LOG_OVERHEAD = 12;
 export const CURRENT_MAGIC = 2;
+/** Smallest possible uncompressed record in a v2 batch. */
+const MIN_RECORD_BYTES = 7;
 
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 export type CompressionName = keyof typeof Compression;
@@ -164,14 +166,18 @@ export function checkBatch(buf: Buffer, at: number, end: number, limits: BatchCh
   }
   const lastOffsetDelta = buf.readInt32BE(at + BatchField.lastOffsetDelta);
   const recordCount = buf.readInt32BE(at + BatchField.recordCount);
-  if (lastOffsetDelta < 0 || recordCount < 0 || recordCount > sizeBytes) {
+  const compression = buf.readInt16BE(at + BatchField.attributes) & Attribute.compressionMask;
+  // An uncompressed record takes at least 7 bytes (length, attributes, timestamp delta, offset
+  // delta, key length, value length, header count); a compressed batch may hold far more
+  // records than bytes (zstd packs 100,000 empty records into 59 KB), so only a sign check there.
+  const maxRecords = compression === Compression.none ? (sizeBytes - BATCH_HEADER_BYTES) / MIN_RECORD_BYTES : Number.MAX_SAFE_INTEGER;
+  if (lastOffsetDelta < 0 || recordCount < 0 || recordCount > maxRecords) {
     throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch has lastOffsetDelta ${lastOffsetDelta} and ${recordCount} records`, {
       at,
       lastOffsetDelta,
       recordCount,
     });
   }
-  const compression = buf.readInt16BE(at + BatchField.attributes) & Attribute.compressionMask;
   if (compression > Compression.zstd) {
     throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch names unknown compression codec ${compression}`, { at, compression });
   }
