@@ -14,11 +14,15 @@ const apiVersionsV3 = (correlationId: number) =>
   requestFrame(apiVersionsApi, 3, correlationId, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
 
 function fetchOnce(correlationId: number, topic: string, maxWaitMs: number): Buffer {
-  return requestFrame(fetchApi, 11, correlationId, {
+  return requestFrame(fetchApi, 11, correlationId, { ...fetchRequestBody(topic), maxWaitMs });
+}
+
+function fetchRequestBody(topic: string) {
+  return {
     clusterId: null,
     replicaId: -1,
     replicaState: null,
-    maxWaitMs,
+    maxWaitMs: 0,
     minBytes: 1,
     maxBytes: 1024 * 1024,
     isolationLevel: 0,
@@ -43,7 +47,7 @@ function fetchOnce(correlationId: number, topic: string, maxWaitMs: number): Buf
     ],
     forgottenTopicsData: [],
     rackId: '',
-  });
+  };
 }
 
 function produceFrame(correlationId: number, topic: string, acks: number, values: string[]): Buffer {
@@ -74,7 +78,7 @@ describe('kafka session', () => {
     assert.equal(response.correlationId, 7);
     assert.equal(response.body.errorCode, 0);
     const produce = response.body.apiKeys.find((k) => k.apiKey === 0);
-    assert.deepEqual(produce, { apiKey: 0, minVersion: 3, maxVersion: 11 });
+    assert.deepEqual(produce, { apiKey: 0, minVersion: 0, maxVersion: 11 });
     assert.equal(response.body.apiKeys.length, 25);
     client.close();
   });
@@ -106,10 +110,10 @@ describe('kafka session', () => {
       },
     ],
     [
-      'an unsupported version of a known api (Produce v2)',
+      'an unsupported version of a known api (Produce v12)',
       () => {
         const frame = produceFrame(1, 't', 1, ['x']);
-        frame.writeInt16BE(2, 6);
+        frame.writeInt16BE(12, 6);
         return frame;
       },
     ],
@@ -209,6 +213,29 @@ describe('kafka session', () => {
     );
     const produced = parseResponse(produceApi, 7, frames[0]!);
     assert.equal(produced.body.responses[0]?.partitionResponses[0]?.baseOffset, 2);
+    client.close();
+  });
+
+  test('Produce v2 and Fetch v3 (message format v0/v1) are answered UNSUPPORTED_FOR_MESSAGE_FORMAT per partition', async (t) => {
+    const h = await startKafka(t);
+    await h.broker.createTopic('modern', { partitions: 1 });
+    const client = await RawClient.open(h.server.port);
+    const batch = encodeRecordBatch({ records: [{ value: Buffer.from('v') }] });
+    client.send(
+      requestFrame(produceApi, 2, 1, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'modern', partitionData: [{ index: 0, records: batch }] }],
+      }),
+    );
+    client.send(requestFrame(fetchApi, 3, 2, fetchRequestBody('modern')));
+    const frames = await client.waitFrames(2);
+    const produced = parseResponse(produceApi, 2, frames[0]!).body;
+    assert.equal(produced.responses[0]?.partitionResponses[0]?.errorCode, KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    const fetched = parseResponse(fetchApi, 3, frames[1]!).body;
+    assert.equal(fetched.responses[0]?.partitions[0]?.errorCode, KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
+    assert.equal(h.broker.describeTopic('modern').partitions[0]?.logEndOffset, 0, 'nothing was stored');
     client.close();
   });
 

@@ -2,8 +2,10 @@ import { ApiKey, defineApi } from '../protocol/api.ts';
 import { field, message, struct, tagged } from '../protocol/schema.ts';
 import { array, int16, int32, int64, int8, nullableArray, nullableString, records, string, uuid } from '../protocol/types.ts';
 
-/** Fetch (key 1): FetchRequest.json / FetchResponse.json. Served from v4, the first version that
- *  returns RecordBatch v2; v13+ name topics by id. `records` in the response are the stored
+/** Fetch (key 1): FetchRequest.json / FetchResponse.json. v13+ name topics by id. v0-v3 return
+ *  the pre-v2 message format, which Ferry does not convert to: they are advertised (librdkafka
+ *  2.x enables its gzip/snappy/lz4 support only when the broker's range includes Fetch v2, as
+ *  Kafka 3.x's does) and answered per partition with UNSUPPORTED_FOR_MESSAGE_FORMAT. `records` in the response are the stored
  *  batches, referenced (not copied) into the output. */
 export const fetchRequest = message(
   'FetchRequest',
@@ -121,7 +123,7 @@ export const fetchResponse = message(
 export const fetchApi = defineApi({
   key: ApiKey.Fetch,
   name: 'Fetch',
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 17,
   request: fetchRequest,
   response: fetchResponse,

@@ -2,8 +2,10 @@ import { ApiKey, defineApi } from '../protocol/api.ts';
 import { field, message, struct, tagged } from '../protocol/schema.ts';
 import { array, int16, int32, int64, nullableString, records, string } from '../protocol/types.ts';
 
-/** Produce (key 0): ProduceRequest.json / ProduceResponse.json. Served from v3, the first version
- *  that carries RecordBatch v2 (Ferry's storage format); `records` is a view of the request. */
+/** Produce (key 0): ProduceRequest.json / ProduceResponse.json. `records` is a view of the request.
+ *  v0-v2 carry the pre-v2 message format, which Ferry does not store: they are advertised (librdkafka
+ *  2.x enables gzip/snappy/lz4 only when the range includes Produce v2, as Kafka 3.x's does) and
+ *  answered per partition with UNSUPPORTED_FOR_MESSAGE_FORMAT. */
 export const produceRequest = message(
   'ProduceRequest',
   { valid: '0-11', flexible: '9+' },
@@ -86,7 +88,7 @@ export const produceResponse = message(
 export const produceApi = defineApi({
   key: ApiKey.Produce,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
   request: produceRequest,
   response: produceResponse,

@@ -10,6 +10,8 @@ type TopicResponse = FetchResponse['responses'][number];
 type PartitionData = TopicResponse['partitions'][number];
 
 const EMPTY = Buffer.alloc(0);
+/** Fetch v4 is the first to return RecordBatch v2 as stored. */
+const FIRST_RECORD_BATCH_VERSION = 4;
 /** KIP-227: epoch -1 ends a session (or asks for none), 0 opens one, > 0 continues one. */
 const FINAL_EPOCH = -1;
 
@@ -27,6 +29,8 @@ export async function handleFetch(ctx: RequestContext, request: FetchRequest): P
     return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: null };
   }
   const useIds = ctx.apiVersion >= 13;
+  // Fetch v0-v3 answer in message format v0/v1, which would mean converting stored batches.
+  const isLegacyFormat = ctx.apiVersion < FIRST_RECORD_BATCH_VERSION;
   const isReadCommitted = request.isolationLevel === 1;
   const asked: FetchPartitionRequest[] = [];
   // Topics named by an id we do not know are answered without asking the broker.
@@ -38,7 +42,7 @@ export async function handleFetch(ctx: RequestContext, request: FetchRequest): P
     return name ?? '';
   });
   request.topics.forEach((topic, i) => {
-    if (unknownIds.has(i)) return;
+    if (unknownIds.has(i) || isLegacyFormat) return;
     for (const p of topic.partitions) {
       asked.push({ topic: names[i]!, partition: p.partition, offset: p.fetchOffset, maxBytes: p.partitionMaxBytes });
     }
@@ -68,6 +72,7 @@ export async function handleFetch(ctx: RequestContext, request: FetchRequest): P
     topicId: topic.topicId,
     partitions: topic.partitions.map((p): PartitionData => {
       if (unknownIds.has(i)) return emptyPartition(p.partition, KafkaErrorCode.UNKNOWN_TOPIC_ID, isReadCommitted);
+      if (isLegacyFormat) return emptyPartition(p.partition, KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, isReadCommitted);
       const result = byPartition.get(`${names[i]}\u0000${p.partition}`);
       if (!result)
         return emptyPartition(

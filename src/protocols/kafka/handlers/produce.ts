@@ -8,6 +8,13 @@ type ProduceRequest = Infer<typeof produceRequest>;
 type ProduceResponse = Infer<typeof produceResponse>;
 type PartitionResponse = ProduceResponse['responses'][number]['partitionResponses'][number];
 
+/** Produce v3 is the first to carry RecordBatch v2, the only format Ferry stores. */
+const FIRST_RECORD_BATCH_VERSION = 3;
+const LEGACY_FORMAT: KafkaFailure = {
+  code: KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+  message: 'Produce v0-v2 carry message format v0/v1; Ferry stores RecordBatch v2 only (use Produce v3+)',
+};
+
 function isAcks(value: number): value is Acks {
   return value === 0 || value === 1 || value === -1;
 }
@@ -21,6 +28,7 @@ function isAcks(value: number): value is Acks {
  */
 export async function handleProduce(ctx: RequestContext, request: ProduceRequest): Promise<ProduceResponse | NoResponse> {
   const { acks } = request;
+  const isLegacyFormat = ctx.apiVersion < FIRST_RECORD_BATCH_VERSION;
   const pending: Promise<PartitionResponse>[][] = request.topicData.map((topic) =>
     topic.partitionData.map((data) => {
       if (!isAcks(acks)) {
@@ -28,6 +36,7 @@ export async function handleProduce(ctx: RequestContext, request: ProduceRequest
           failed(data.index, { code: KafkaErrorCode.INVALID_REQUIRED_ACKS, message: `acks must be 0, 1 or -1, got ${acks}` }),
         );
       }
+      if (isLegacyFormat) return Promise.resolve(failed(data.index, LEGACY_FORMAT));
       if (data.records === null || data.records.length === 0) {
         return Promise.resolve(failed(data.index, { code: KafkaErrorCode.INVALID_RECORD, message: 'produce request has no records' }));
       }

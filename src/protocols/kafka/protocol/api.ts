@@ -2,8 +2,8 @@ import type { MessageSchema } from './schema.ts';
 
 /**
  * One Kafka API as Ferry serves it: the request and response schemas and the version range
- * advertised in ApiVersions (which may be narrower than the schemas: Produce below v3 and Fetch
- * below v4 carry the pre-v2 message format, which Ferry does not store or convert).
+ * advertised in ApiVersions (which may be narrower than the schemas: Ferry advertises what Kafka 3.x
+ * brokers do, not the newer versions Kafka 4 added).
  */
 export interface ApiSchema<Req, Res> {
   readonly key: number;
