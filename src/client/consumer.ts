@@ -118,8 +118,22 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
 
   /** One message at a time (what `for await (const m of consumer)` uses). */
   async *messages(): AsyncGenerator<ConsumerMessage, void, undefined> {
-    for await (const batch of this.batches()) {
-      for (const message of batch) yield message;
+    // Yielded and not yet known to be done: marked when the loop comes back for more (or ends).
+    let pending: FetchedChunk | null = null;
+    let pendingNextOffset = -1;
+    try {
+      for await (const { chunk, messages } of this.decodedChunks()) {
+        for (const message of messages) {
+          if (!this.isCurrent(chunk)) break;
+          pending = chunk;
+          pendingNextOffset = message.offset + 1;
+          yield message;
+          this.markProcessed(chunk, pendingNextOffset);
+          pending = null;
+        }
+      }
+    } finally {
+      if (pending) this.markProcessed(pending, pendingNextOffset);
     }
   }
 
@@ -128,9 +142,25 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
    * `messages()`. The whole batch counts as processed when the loop asks for the next one.
    */
   async *batches(): AsyncGenerator<ConsumerMessage[], void, undefined> {
+    let pending: FetchedChunk | null = null;
+    let pendingNextOffset = -1;
+    try {
+      for await (const { chunk, messages } of this.decodedChunks()) {
+        pending = chunk;
+        pendingNextOffset = messages[messages.length - 1]!.offset + 1;
+        yield messages;
+        this.markProcessed(chunk, pendingNextOffset);
+        pending = null;
+      }
+    } finally {
+      if (pending) this.markProcessed(pending, pendingNextOffset);
+    }
+  }
+
+  /** Fetched chunks with their decoded messages (none empty), for one loop at a time. */
+  private async *decodedChunks(): AsyncGenerator<{ chunk: FetchedChunk; messages: ConsumerMessage[] }, void, undefined> {
     if (this.isIterating) throw new FerryError(ErrorCode.INVALID_REQUEST, 'a consumer can be iterated by one loop at a time');
     this.isIterating = true;
-    let last: { chunk: FetchedChunk; nextOffset: number } | null = null;
     try {
       await this.ready();
       for (;;) {
@@ -140,15 +170,11 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
         for (const chunk of chunks) {
           if (!this.isCurrent(chunk)) continue;
           const messages = decodeChunk(chunk);
-          if (messages.length === 0) continue;
-          if (last) this.markProcessed(last.chunk, last.nextOffset);
-          last = { chunk, nextOffset: messages[messages.length - 1]!.offset + 1 };
-          yield messages;
+          if (messages.length > 0) yield { chunk, messages };
           if (this.fatal) throw this.fatal;
         }
       }
     } finally {
-      if (last) this.markProcessed(last.chunk, last.nextOffset);
       this.isIterating = false;
     }
   }

@@ -148,7 +148,7 @@ export class GroupMember {
   }
 
   private async joinAndSync(): Promise<void> {
-    const subscription = encodeSubscription(this.options.topics, this.callbacks.ownedPartitions());
+    const subscription = encodeSubscription(this.options.topics, this.callbacks.ownedPartitions(), this.generationId);
     const join = await this.channel.request(
       joinGroupApi,
       {

@@ -1,32 +1,49 @@
-import { ErrorCode, FerryError } from '../common/errors.ts';
+import { getAssignor, memberFromSubscription } from '../common/assignors/index.ts';
+import {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription as encodeConsumerSubscription,
+  type TopicPartitions,
+} from '../common/consumer-protocol.ts';
 import type { JoinGroupMember } from '../protocols/native/apis/groups.ts';
 
-export interface TopicPartitions {
-  topic: string;
-  partitions: number[];
+export type { TopicPartitions };
+
+/**
+ * The client's side of Kafka's consumer protocol (src/common/consumer-protocol.ts and
+ * src/common/assignors/): what a member sends in JoinGroup, and what the leader computes. The
+ * same encoding Kafka clients use, so native and Kafka consumers can share one group.
+ */
+
+/** JoinGroup metadata: the subscribed topics and what this member owns now. */
+export function encodeSubscription(topics: readonly string[], owned: readonly TopicPartitions[], generationId: number): Buffer {
+  return encodeConsumerSubscription({ topics: [...topics], ownedPartitions: [...owned], generationId, userData: null });
 }
 
-// TEMPORARY: wired to src/common/consumer-protocol.ts and src/common/assignors/ once they land.
-function notYet(): never {
-  throw new FerryError(ErrorCode.UNKNOWN_SERVER_ERROR, 'consumer groups need src/common/consumer-protocol.ts');
+/** Every topic some member of the group subscribes to (the leader needs their partition counts). */
+export function subscribedTopics(members: readonly JoinGroupMember[]): string[] {
+  const topics = new Set<string>();
+  for (const member of members) for (const topic of decodeSubscription(member.metadata).topics) topics.add(topic);
+  return [...topics].sort();
 }
 
-export function encodeSubscription(_topics: readonly string[], _owned: readonly TopicPartitions[]): Buffer {
-  return notYet();
-}
-
-export function subscribedTopics(_members: readonly JoinGroupMember[]): string[] {
-  return notYet();
-}
-
+/** Leader only: runs the group's chosen assignor and encodes each member's share. */
 export function assignPartitions(
-  _protocolName: string,
-  _members: readonly JoinGroupMember[],
-  _partitionCounts: ReadonlyMap<string, number>,
+  protocolName: string,
+  members: readonly JoinGroupMember[],
+  partitionCounts: ReadonlyMap<string, number>,
 ): { memberId: string; assignment: Buffer }[] {
-  return notYet();
+  const assignor = getAssignor(protocolName);
+  const assignorMembers = members.map((m) => memberFromSubscription(m.memberId, decodeSubscription(m.metadata), m.groupInstanceId));
+  const assignment = assignor.assign(assignorMembers, partitionCounts);
+  return members.map((m) => ({
+    memberId: m.memberId,
+    assignment: encodeAssignment({ assignedPartitions: assignment.get(m.memberId) ?? [] }),
+  }));
 }
 
-export function decodeMemberAssignment(_assignment: Buffer): TopicPartitions[] {
-  return notYet();
+/** This member's partitions from its SyncGroup answer (empty when the leader left it out). */
+export function decodeMemberAssignment(assignment: Buffer): TopicPartitions[] {
+  return decodeAssignment(assignment).assignedPartitions;
 }

@@ -6,6 +6,7 @@ import { Accumulator } from './accumulator.ts';
 import type { Channel } from './channel.ts';
 import { DefaultPartitioner, type Partitioner } from './partitioner.ts';
 import { BatchReceipt, type ProducerBatch, type SendReceipt } from './producer-batch.ts';
+import { Fifo } from './fifo.ts';
 import { estimateRecordBytes, type ProducerRecord, type RecordMetadata } from './records.ts';
 import { Sender } from './sender.ts';
 import { TopicMetadata } from './topic-metadata.ts';
@@ -78,7 +79,7 @@ export class Producer {
   private readonly partitionCounts = new Map<string, number>();
   private bufferedBytes = 0;
   /** Sends that wait for buffer space or topic metadata, in send order. */
-  private readonly waiting: WaitingSend[] = [];
+  private readonly waiting = new Fifo<WaitingSend>();
   private readonly outstanding = new Set<ProducerBatch>();
   private readonly capacityWaiters: (() => void)[] = [];
   private isClosing = false;
@@ -209,7 +210,7 @@ export class Producer {
     const error = new FerryError(ErrorCode.CONNECTION_CLOSED, 'producer destroyed');
     this.accumulator.sealAll();
     this.sender.abort(error);
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+    for (const waiter of this.waiting.removeWhere(() => true)) waiter.reject(error);
     this.teardown();
   }
 
@@ -261,7 +262,7 @@ export class Producer {
   /** Moves waiting sends into batches while there is room, in order. */
   private admitWaiting(): void {
     while (this.waiting.length > 0) {
-      const next = this.waiting[0]!;
+      const next = this.waiting.peek()!;
       const partitionCount = this.partitionCounts.get(next.record.topic);
       if (partitionCount === undefined) return;
       if (this.bufferedBytes > 0 && this.bufferedBytes + next.estimatedBytes > this.maxBufferedBytes) return;
@@ -277,9 +278,7 @@ export class Producer {
   }
 
   private failWaiting(topic: string, error: FerryError): void {
-    for (let i = this.waiting.length - 1; i >= 0; i--) {
-      if (this.waiting[i]!.record.topic === topic) this.waiting.splice(i, 1)[0]!.reject(error);
-    }
+    for (const waiter of this.waiting.removeWhere((w) => w.record.topic === topic)) waiter.reject(error);
     this.admitWaiting();
   }
 

@@ -41,9 +41,9 @@ interface PartitionQueue {
   retryAtMs: number;
 }
 
-/** Errors after which a batch is known not to have been written, or may be resent safely. */
+/** Errors after which a batch may be resent safely (idempotence makes the resend exact). */
 function isRetriable(error: FerryError): boolean {
-  return error.isRetriable || error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE || error.code === ErrorCode.UNKNOWN_PRODUCER_ID;
+  return error.isRetriable || error.code === ErrorCode.OUT_OF_ORDER_SEQUENCE;
 }
 
 /**
@@ -67,7 +67,9 @@ export class Sender {
   private producerId = -1;
   private producerEpoch = -1;
   private producerIdPending: Promise<void> | null = null;
-  private needsEpochBump = false;
+  /** 'bump': a sequence gap, start a new epoch of the same id; 'new': the broker does not know
+   *  the id (e.g. it lost its producer state), get a new one. */
+  private idReset: 'none' | 'bump' | 'new' = 'none';
   private isDrainScheduled = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private fatalError: FerryError | null = null;
@@ -125,7 +127,7 @@ export class Sender {
 
   private drain(): void {
     if (this.fatalError) return;
-    if (this.options.isIdempotent && (this.producerId < 0 || this.needsEpochBump)) {
+    if (this.options.isIdempotent && (this.producerId < 0 || this.idReset !== 'none')) {
       this.ensureProducerId();
       return;
     }
@@ -229,7 +231,11 @@ export class Sender {
     } else {
       batch.attempts++;
       batch.lastError = error;
-      if (isRetriable(error) && batch.attempts <= this.options.retries && !this.fatalError) {
+      if (error.code === ErrorCode.UNKNOWN_PRODUCER_ID && batch.attempts <= this.options.retries) {
+        // Nothing was written under an id the broker does not know: resend under a new id.
+        this.idReset = 'new';
+        queue.retrying.push(batch);
+      } else if (isRetriable(error) && batch.attempts <= this.options.retries && !this.fatalError) {
         batch.needsRetry = true;
         queue.retrying.push(batch);
         this.options.logger.debug(
@@ -239,7 +245,7 @@ export class Sender {
       } else {
         this.finish(batch, error);
         // The sequence now has a gap the broker would refuse: start a new epoch.
-        if (this.options.isIdempotent && batch.baseSequence >= 0) this.needsEpochBump = true;
+        if (this.options.isIdempotent && batch.baseSequence >= 0 && this.idReset === 'none') this.idReset = 'bump';
       }
     }
     if (queue.inFlight.length === 0 && queue.retrying.length > 0) {
@@ -260,18 +266,19 @@ export class Sender {
   /** Gets a producer id (first use) or bumps the epoch (after a gap), once nothing is in flight. */
   private ensureProducerId(): void {
     if (this.producerIdPending || this.inFlightRequests > 0) return;
-    const isBump = this.producerId >= 0;
-    const request = isBump
-      ? { transactionalId: null, producerId: this.producerId, producerEpoch: this.producerEpoch }
-      : { transactionalId: null, producerId: -1, producerEpoch: -1 };
+    const isReset = this.producerId >= 0;
+    const request =
+      this.idReset === 'bump'
+        ? { transactionalId: null, producerId: this.producerId, producerEpoch: this.producerEpoch }
+        : { transactionalId: null, producerId: -1, producerEpoch: -1 };
     this.producerIdPending = this.channel
       .request(initProducerIdApi, request, { retries: this.options.retries, retryOn: 'retriable', signal: this.channel.closeSignal })
       .then(
         (answer) => {
           this.producerId = answer.producerId;
           this.producerEpoch = answer.producerEpoch;
-          if (isBump) this.restampAll();
-          this.needsEpochBump = false;
+          if (isReset) this.restampAll();
+          this.idReset = 'none';
         },
         (error: unknown) => {
           const failure = toFerryError(error);
@@ -291,6 +298,7 @@ export class Sender {
       for (const queue of byPartition.values()) {
         queue.nextSequence = 0;
         for (const batch of queue.ready) batch.baseSequence = -1;
+        for (const batch of queue.retrying) batch.baseSequence = -1;
       }
     }
   }
