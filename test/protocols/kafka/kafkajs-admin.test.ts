@@ -9,7 +9,7 @@ function client(bootstrap: string): Kafka {
 
 describe('kafkajs admin against Ferry', () => {
   test('creates, lists, grows and deletes topics', async (t) => {
-    const h = await startKafka(t);
+    const h = await startKafka(t, { config: { defaultPartitions: 2 } });
     const admin = client(h.bootstrap).admin();
     await admin.connect();
     h.cleanup(admin);
@@ -19,7 +19,7 @@ describe('kafkajs admin against Ferry', () => {
     const topics = await admin.listTopics();
     assert.ok(topics.includes('orders') && topics.includes('events'));
     assert.equal(h.broker.describeTopic('orders').partitions.length, 3);
-    assert.equal(h.broker.describeTopic('events').partitions.length, 1, 'no count: the broker default');
+    assert.equal(h.broker.describeTopic('events').partitions.length, 2, 'no count (-1 on the wire): the broker default');
 
     await admin.createPartitions({ topicPartitions: [{ topic: 'orders', count: 5 }] });
     const metadata = await admin.fetchTopicMetadata({ topics: ['orders'] });
@@ -29,6 +29,20 @@ describe('kafkajs admin against Ferry', () => {
     await admin.deleteTopics({ topics: ['events'] });
     assert.equal(h.broker.hasTopic('events'), false);
     assert.ok(!(await admin.listTopics()).includes('events'));
+  });
+
+  test('metadata for an unknown topic creates it with the broker defaults, unless the broker forbids it', async (t) => {
+    const h = await startKafka(t, { config: { defaultPartitions: 3 } });
+    const producer = h.cleanup(client(h.bootstrap).producer());
+    await producer.connect();
+    await producer.send({ topic: 'made-on-demand', messages: [{ value: 'first' }] });
+    assert.equal(h.broker.describeTopic('made-on-demand').partitions.length, 3);
+
+    const strict = await startKafka(t, { config: { autoCreateTopics: false } });
+    const admin = strict.cleanup(client(strict.bootstrap).admin());
+    await admin.connect();
+    await assert.rejects(admin.fetchTopicMetadata({ topics: ['not-made'] }), /does not host this topic-partition/);
+    assert.equal(strict.broker.hasTopic('not-made'), false);
   });
 
   test('creating an invalid topic or one with replication above the cluster size fails with a Kafka error', async (t) => {
