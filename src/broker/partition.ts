@@ -49,7 +49,7 @@ export class Partition {
       leader: nodeId,
       replicas: [nodeId],
       isr: [nodeId],
-      leaderEpoch: Math.max(this.leaderEpoch, log.latestEpoch()),
+      leaderEpoch: log.isOffline ? this.leaderEpoch : Math.max(this.leaderEpoch, log.latestEpoch()),
       logStartOffset: log.logStartOffset,
       logEndOffset: log.logEndOffset,
       highWatermark: log.highWatermark,

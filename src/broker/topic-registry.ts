@@ -76,9 +76,14 @@ export class TopicRegistry {
           this.logger.warn({ topic: entry.name, partition: index }, 'partition log missing on disk; creating it empty');
         }
         const log = await this.options.logs.createLog(entry.name, index, logConfig);
-        log.updateConfig(logConfig);
-        // One node: whatever survived recovery is committed.
-        if (!log.isOffline && log.highWatermark < log.logEndOffset) log.setHighWatermark(log.logEndOffset);
+        if (log.isOffline) {
+          // Served as offline (PARTITION_OFFLINE) so the rest of the broker starts.
+          this.logger.error({ topic: entry.name, partition: index }, 'partition is offline');
+        } else {
+          log.updateConfig(logConfig);
+          // One node: whatever survived recovery is committed.
+          if (log.highWatermark < log.logEndOffset) log.setHighWatermark(log.logEndOffset);
+        }
         const snapshotPath = this.snapshotPath(entry.topicId, index);
         partitions.push(new Partition(entry.name, index, log, await this.options.loadProducers(log, snapshotPath), snapshotPath));
       }
@@ -281,7 +286,7 @@ export class TopicRegistry {
       await this.options.store.save(this.storedTopics().map((entry) => (entry.name === name ? stored : entry)));
       topic.stored = stored;
       topic.logConfig = logConfig;
-      for (const partition of topic.partitions) partition.log.updateConfig(logConfig);
+      for (const partition of topic.partitions) if (!partition.log.isOffline) partition.log.updateConfig(logConfig);
       for (const warning of topicConfigWarnings(overrides)) this.logger.warn({ topic: name }, warning);
       this.logger.info({ topic: name, set: valid, remove }, 'topic config changed');
       return this.describe(name);

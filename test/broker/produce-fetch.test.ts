@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../src/broker/types.ts';
 import { ErrorCode } from '../../src/common/errors.ts';
 import { encodeRecordBatch } from '../../src/common/record-batch.ts';
-import { batchOf, only, recordsOf, startBroker, valuesOf } from './helpers.ts';
+import { batchOf, only, openBroker, recordsOf, startBroker, tempDir, valuesOf } from './helpers.ts';
 
 function hasCode(code: string): (error: unknown) => boolean {
   return (error) => {
@@ -421,6 +423,41 @@ test('LogAppendTime topics report the append time', async (t) => {
   const before = Date.now();
   const result = await broker.produce({ topic: 't', partition: 0, batches: batchOf(['a'], { timestamp: 5 }), acks: 1 });
   assert.ok(result.logAppendTimeMs >= before && result.logAppendTimeMs <= Date.now() + 1);
+});
+
+test('an offline partition answers PARTITION_OFFLINE and does not stop the broker', async (t) => {
+  const dir = await tempDir(t);
+  const first = await openBroker(dir);
+  await first.createTopic('t', { partitions: 2 });
+  await first.produce({ topic: 't', partition: 1, batches: batchOf(['fine']), acks: 1 });
+  await first.close();
+  // A log directory that cannot be opened (here: a file in its place) keeps only it offline.
+  await rm(join(dir, 't-0'), { recursive: true });
+  await writeFile(join(dir, 't-0'), 'not a directory');
+  const broker = await openBroker(dir);
+  const described = broker.describeTopic('t');
+  assert.deepEqual(
+    described.partitions.map((p) => p.isOffline),
+    [true, false],
+  );
+  await assert.rejects(
+    broker.produce({ topic: 't', partition: 0, batches: batchOf(['x']), acks: 1 }),
+    hasCode(ErrorCode.PARTITION_OFFLINE),
+  );
+  await assert.rejects(broker.listOffset('t', 0, LATEST_TIMESTAMP), hasCode(ErrorCode.PARTITION_OFFLINE));
+  const results = await broker.fetch({
+    partitions: [
+      { topic: 't', partition: 0, offset: 0, maxBytes: 1 << 20 },
+      { topic: 't', partition: 1, offset: 0, maxBytes: 1 << 20 },
+    ],
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+  });
+  assert.equal(results[0]!.error?.code, ErrorCode.PARTITION_OFFLINE);
+  assert.deepEqual(valuesOf(results[1]!.records), ['fine']);
+  await broker.alterTopicConfig('t', { 'retention.ms': '1000' });
+  await broker.produce({ topic: 't', partition: 1, batches: batchOf(['still']), acks: 1 });
 });
 
 test('calls after close fail cleanly', async (t) => {
