@@ -61,6 +61,25 @@ test("enforces Kafka's topic name rules, including '.' / '_' collisions", async 
   await broker.createTopic('metrics_cpu');
 });
 
+test('concurrent admin calls are applied one at a time', async (t) => {
+  const { broker } = await startBroker(t);
+  const outcomes = await Promise.allSettled([
+    broker.createTopic('race', { partitions: 2 }),
+    broker.createTopic('race', { partitions: 3 }),
+    broker.createTopic('race_x'),
+    broker.createTopic('race.x'),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.status === 'fulfilled' ? 'ok' : (o.reason as { code: string }).code)),
+    ['ok', ErrorCode.TOPIC_ALREADY_EXISTS, 'ok', ErrorCode.INVALID_TOPIC],
+  );
+  assert.equal(broker.describeTopic('race').partitions.length, 2);
+  await Promise.all([broker.createPartitions('race', 4), broker.alterTopicConfig('race', { 'retention.ms': '1' })]);
+  const described = broker.describeTopic('race');
+  assert.equal(described.partitions.length, 4);
+  assert.deepEqual(described.overrides, { 'retention.ms': '1' });
+});
+
 test('validates topic config, naming the key and the reason', async (t) => {
   const { broker } = await startBroker(t);
   const cases: [Record<string, string>, RegExp][] = [
