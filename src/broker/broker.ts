@@ -76,7 +76,7 @@ export class Broker implements BrokerApi {
   private readonly timers: NodeJS.Timeout[] = [];
   private appendsInFlight = 0;
   private onAppendsDrained: (() => void) | null = null;
-  private isSnapshotting = false;
+  private snapshotRun: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -168,7 +168,9 @@ export class Broker implements BrokerApi {
     await this.coordinator.load();
     this.timers.push(
       setInterval(() => this.expireProducers(), this.config.producerIdExpirationCheckIntervalMs).unref(),
-      setInterval(() => void this.snapshotProducers(), this.config.producerStateSnapshotIntervalMs).unref(),
+      setInterval(() => {
+        if (this.snapshotRun === null) void this.snapshotProducers();
+      }, this.config.producerStateSnapshotIntervalMs).unref(),
     );
     this.logger.info(
       { dataDir: this.logs.dataDir, topics: this.registry.list(true).length, wasCleanShutdown: this.logs.wasCleanShutdown },
@@ -364,24 +366,32 @@ export class Broker implements BrokerApi {
     }
   }
 
-  /** Writes the snapshot of every partition whose producer state changed; one run at a time. */
+  /**
+   * Writes the snapshot of every partition whose producer state changed, one run at a time: a
+   * call during a run waits for it and then runs again, so that close() snapshots the final state.
+   */
   private async snapshotProducers(): Promise<void> {
-    if (this.isSnapshotting) return;
-    this.isSnapshotting = true;
+    while (this.snapshotRun !== null) await this.snapshotRun;
+    const run = this.writeSnapshots();
+    this.snapshotRun = run;
     try {
-      for (const partition of [...this.registry.allPartitions()]) {
-        try {
-          await partition.snapshotProducers(this.fs);
-        } catch (error) {
-          if (partition.isDeleted) continue;
-          this.logger.warn(
-            { topic: partition.topic, partition: partition.index, err: toFerryError(error).message },
-            'could not write producer state snapshot',
-          );
-        }
-      }
+      await run;
     } finally {
-      this.isSnapshotting = false;
+      this.snapshotRun = null;
+    }
+  }
+
+  private async writeSnapshots(): Promise<void> {
+    for (const partition of [...this.registry.allPartitions()]) {
+      try {
+        await partition.snapshotProducers(this.fs);
+      } catch (error) {
+        if (partition.isDeleted) continue;
+        this.logger.warn(
+          { topic: partition.topic, partition: partition.index, err: toFerryError(error).message },
+          'could not write producer state snapshot',
+        );
+      }
     }
   }
 }
