@@ -204,7 +204,9 @@ export class TopicRegistry {
         (log, index) => new Partition(name, index, log, this.options.newProducers(), this.snapshotPath(stored.topicId, index)),
       );
       this.add({ stored, logConfig, partitions });
-      for (const warning of topicConfigWarnings(overrides)) this.logger.warn({ topic: name }, warning);
+      // The broker's own compacted topic is a known limitation, not something an operator did.
+      const note = isInternal ? this.logger.info.bind(this.logger) : this.logger.warn.bind(this.logger);
+      for (const warning of topicConfigWarnings(overrides)) note({ topic: name }, warning);
       this.logger.info({ topic: name, partitions: count, topicId: stored.topicId }, 'topic created');
       return this.describe(name);
     });
