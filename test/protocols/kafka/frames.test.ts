@@ -115,3 +115,32 @@ describe('captured librdkafka 2.0.2 (kcat) requests', () => {
     assert.equal(topic!.partitionData[0]!.records.readInt16BE(21) & 0x07, 4, 'compression codec 4 (zstd)');
   });
 });
+
+describe('captured @platformatic/kafka 2.12.1 requests (flexible versions)', () => {
+  const frames = fixtures('platformatic');
+
+  test('every captured request decodes and re-encodes to the same bytes', () => {
+    assert.ok(frames.length >= 12);
+    for (const frame of frames) assert.equal(decodeFrame(frame).clientId, 'fixture-platformatic');
+  });
+
+  test('it speaks the newest versions: Produce v11, Fetch v17, Metadata v12', () => {
+    assert.equal(find(frames, 0).apiVersion, 11);
+    assert.equal(find(frames, 1).apiVersion, 17);
+    assert.equal(find(frames, 3).apiVersion, 12);
+  });
+
+  test('Fetch v17 names topics by id, not by name', () => {
+    const { body } = decodeFrame(find(frames, 1));
+    const [topic] = body.topics as { topic: string; topicId: string }[];
+    assert.equal(topic?.topic, '', 'no name from v13');
+    assert.match(topic?.topicId ?? '', /^[0-9a-f]{32}$/);
+    assert.notEqual(topic?.topicId, '0'.repeat(32));
+  });
+
+  test('CreateTopics v7 is flexible: compact strings and arrays', () => {
+    const { body } = decodeFrame(find(frames, 19));
+    const [topic] = body.topics as { name: string; numPartitions: number; replicationFactor: number }[];
+    assert.deepEqual([topic?.name, topic?.numPartitions, topic?.replicationFactor], ['fixture-flex', 2, 1]);
+  });
+});
