@@ -20,7 +20,9 @@ export class TopicIdIndex {
   /** The topic's name, or undefined when no topic has this id. */
   nameOf(topicId: string): string | undefined {
     const known = this.names.get(topicId);
-    if (known !== undefined && this.broker.hasTopic(known)) return known;
+    // Checked against the broker: a topic deleted and created again under its name has a new id,
+    // and the old id must not reach it.
+    if (known !== undefined && this.idOf(known) === topicId) return known;
     const now = performance.now();
     if (now - this.lastRefreshMs < this.minRefreshIntervalMs) return undefined;
     this.lastRefreshMs = now;
@@ -30,6 +32,14 @@ export class TopicIdIndex {
 
   remember(name: string, topicId: string): void {
     this.names.set(topicId, name);
+  }
+
+  private idOf(name: string): string | undefined {
+    try {
+      return this.broker.describeTopic(name).topicId;
+    } catch {
+      return undefined;
+    }
   }
 
   private rebuild(): void {
