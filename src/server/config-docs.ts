@@ -1,0 +1,34 @@
+import { CONFIG_OPTIONS, type ConfigSection } from './config.ts';
+
+/**
+ * The option tables of docs/configuration.md, generated from CONFIG_OPTIONS so the docs cannot
+ * drift from the code (test/server/config-docs.test.ts checks the file holds exactly this).
+ * Regenerate: `node src/server/config-docs.ts`, then paste between the markers.
+ */
+const HEADINGS: Readonly<Record<ConfigSection, string>> = {
+  server: '### Server',
+  storage: '### Storage (defaults for every topic; a topic may override them with its own config)',
+  broker: '### Broker',
+  native: '### Native protocol limits',
+};
+
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+export function configurationTables(): string {
+  const parts: string[] = [];
+  for (const section of Object.keys(HEADINGS) as ConfigSection[]) {
+    parts.push(HEADINGS[section], '', '| file key | flag | env | default | meaning |', '| --- | --- | --- | --- | --- |');
+    for (const option of CONFIG_OPTIONS.filter((o) => o.section === section)) {
+      const value = `\`${String(option.spec.defaultValue)}\``;
+      parts.push(
+        `| \`${option.key}\` | \`${option.flag} ${cell(option.spec.valueHint.startsWith('<') ? option.spec.valueHint : `<${option.spec.valueHint}>`)}\` | \`${option.env}\` | ${value} | ${cell(option.spec.description)} |`,
+      );
+    }
+    parts.push('');
+  }
+  return parts.join('\n');
+}
+
+if (import.meta.main) process.stdout.write(configurationTables());

@@ -1,0 +1,347 @@
+import { DEFAULT_BROKER_CONFIG } from '../broker/config.ts';
+import { ErrorCode, FerryError } from '../common/errors.ts';
+import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
+import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
+import {
+  boolean,
+  editDistance,
+  integer,
+  kebabCase,
+  type OptionSpec,
+  oneOf,
+  type RawValue,
+  screamingSnakeCase,
+  text,
+  type ValuesOf,
+} from './config-options.ts';
+
+/**
+ * Ferry's whole configuration: one typed object, parsed and validated once at the edge (flags,
+ * env, file), with every default in the tables below. docs/configuration.md lists each option.
+ *
+ * Names are derived from the field: `nativePort` is flag `--native-port`, env
+ * `FERRY_NATIVE_PORT`, file key `nativePort`; a field of a section, e.g. `storage.flushPolicy`,
+ * is flag `--flush-policy`, env `FERRY_FLUSH_POLICY`, file key `storage.flushPolicy` (nested
+ * `{"storage": {"flushPolicy": ...}}` in JSON).
+ */
+
+const MAX_PORT = 65_535;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+const serverOptions = {
+  dataDir: text('./data', 'Directory holding every partition log, the offsets topic and the clean-shutdown marker.', '<dir>'),
+  host: text('127.0.0.1', 'Address every listener binds; 0.0.0.0 listens on all interfaces.', '<host>'),
+  nativePort: integer(7420, 'TCP port of the native protocol (the TypeScript client and the CLI); 0 picks a free port.', 0, MAX_PORT),
+  httpPort: integer(7480, 'HTTP port of /healthz and /readyz; 0 picks a free port.', 0, MAX_PORT),
+  logLevel: oneOf(LOG_LEVELS, 'info', 'Lowest level of the JSON log lines written to stdout.'),
+  shutdownTimeoutMs: integer(
+    10_000,
+    'On SIGINT/SIGTERM, how long open connections get to finish; the whole stop is cut off (exit 1) at twice this.',
+    1,
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+// Per-topic log defaults come from the storage layer's table (src/storage/log-config.ts).
+const storageOptions = {
+  flushPolicy: oneOf(
+    ['always', 'interval', 'none'] as const,
+    L.flush.kind,
+    'always: a write is acknowledged after fdatasync (group commit); interval: fsync every flushIntervalMs; none: leave it to the OS.',
+  ),
+  flushIntervalMs: integer(1000, 'With flushPolicy interval: the longest time between fsyncs.', 1),
+  segmentBytes: integer(
+    L.segmentBytes,
+    'Default for topics: roll the active segment at this size (segment.bytes).',
+    1024,
+    MAX_SEGMENT_BYTES,
+  ),
+  segmentMs: integer(L.segmentMs, 'Default for topics: roll the active segment at this age (segment.ms).', 1),
+  indexIntervalBytes: integer(
+    L.indexIntervalBytes,
+    'Default for topics: one sparse offset-index entry every this many bytes (index.interval.bytes).',
+    0,
+    MAX_SEGMENT_BYTES,
+  ),
+  retentionMs: integer(L.retentionMs, 'Default for topics: delete closed segments older than this; -1 keeps forever (retention.ms).', -1),
+  retentionBytes: integer(
+    L.retentionBytes,
+    'Default for topics: delete the oldest closed segments while a partition is larger; -1 = no limit (retention.bytes).',
+    -1,
+  ),
+  timestampType: oneOf(
+    ['CreateTime', 'LogAppendTime'] as const,
+    L.timestampType,
+    "Default for topics: keep the producer's timestamps or stamp the broker's clock (message.timestamp.type).",
+  ),
+  maxOpenFiles: integer(4096, 'File descriptors held open across all logs; an LRU closes the rest.', 16),
+  retentionCheckIntervalMs: integer(5 * 60 * 1000, 'How often retention runs over every log.', 1),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+// Defaults come from the native server's own table (src/protocols/native/limits.ts).
+const nativeOptions = {
+  maxConnections: integer(N.maxConnections, 'Native connections accepted at once; the next gets TOO_MANY_CONNECTIONS and is closed.', 1),
+  maxFrameBytes: integer(
+    N.maxFrameBytes,
+    'Largest native frame accepted or sent; a larger one closes the connection (FRAME_TOO_LARGE).',
+    1024,
+  ),
+  maxInFlightBytesPerConnection: integer(
+    N.maxInFlightBytesPerConnection,
+    'Request and unsent response bytes per connection before the socket is paused.',
+    1024,
+  ),
+  maxInFlightRequestsPerConnection: integer(
+    N.maxInFlightRequestsPerConnection,
+    'Requests processed at once per connection (pipelining depth).',
+    1,
+  ),
+  idleTimeoutMs: integer(N.idleTimeoutMs, 'A native connection with no traffic either way for this long is closed.', 1),
+  handshakeTimeoutMs: integer(N.handshakeTimeoutMs, 'Time a new connection has to send its Hello.', 1),
+  maxFetchWaitMs: integer(N.maxFetchWaitMs, "Upper bound on a fetch's long-poll wait, whatever the client asks.", 1),
+  closeGraceMs: integer(N.closeGraceMs, 'After an error frame, how long the peer gets to read it before the socket is destroyed.', 1),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+// Defaults come from the broker's own table (src/broker/config.ts), so they are set in one place.
+const brokerOptions = {
+  nodeId: integer(DEFAULT_BROKER_CONFIG.nodeId, "This broker's id (node.id); 0 on a single node.", 0),
+  defaultPartitions: integer(DEFAULT_BROKER_CONFIG.defaultPartitions, 'Partitions of a topic created without a count (num.partitions).', 1),
+  autoCreateTopics: boolean(
+    DEFAULT_BROKER_CONFIG.autoCreateTopics,
+    'Create unknown topics named in metadata requests (auto.create.topics.enable).',
+  ),
+  deleteTopicEnable: boolean(
+    DEFAULT_BROKER_CONFIG.deleteTopicEnable,
+    'Allow deleting topics; otherwise TOPIC_DELETION_DISABLED (delete.topic.enable).',
+  ),
+  maxMessageBytes: integer(
+    DEFAULT_BROKER_CONFIG.maxMessageBytes,
+    'Largest record batch a topic accepts unless it sets max.message.bytes (message.max.bytes).',
+    0,
+  ),
+  maxPartitions: integer(
+    DEFAULT_BROKER_CONFIG.maxPartitions,
+    'Partitions across all topics; creating or growing beyond it gets INVALID_PARTITIONS.',
+    1,
+  ),
+  producerIdBlockSize: integer(DEFAULT_BROKER_CONFIG.producerIdBlockSize, 'Producer ids allocated per block persisted to disk.', 1),
+  maxProducerIdsPerPartition: integer(
+    DEFAULT_BROKER_CONFIG.maxProducerIdsPerPartition,
+    'Producers whose sequence state one partition keeps (least recently active dropped).',
+    1,
+  ),
+  producerIdExpirationMs: integer(
+    DEFAULT_BROKER_CONFIG.producerIdExpirationMs,
+    'An idle producer loses its sequence state after this long (producer.id.expiration.ms).',
+    1,
+  ),
+  producerIdExpirationCheckIntervalMs: integer(
+    DEFAULT_BROKER_CONFIG.producerIdExpirationCheckIntervalMs,
+    'How often idle producers are looked for.',
+    1,
+  ),
+  producerStateSnapshotIntervalMs: integer(
+    DEFAULT_BROKER_CONFIG.producerStateSnapshotIntervalMs,
+    'How often producer state is snapshotted; bounds the log scan after an unclean stop.',
+    1,
+  ),
+  fetchMaxWaitMs: integer(
+    DEFAULT_BROKER_CONFIG.fetchMaxWaitMs,
+    'Longest long poll a fetch may ask the broker for; larger waits are capped.',
+    0,
+  ),
+  fetchMaxBytes: integer(DEFAULT_BROKER_CONFIG.fetchMaxBytes, 'Largest fetch response; larger requests are capped (fetch.max.bytes).', 1),
+  maxParkedFetches: integer(
+    DEFAULT_BROKER_CONFIG.maxParkedFetches,
+    'Fetches waiting in a long poll at once; above it a fetch answers at once.',
+    0,
+  ),
+  groupMinSessionTimeoutMs: integer(
+    DEFAULT_BROKER_CONFIG.groupMinSessionTimeoutMs,
+    'Shortest session a group member may ask for (group.min.session.timeout.ms).',
+    0,
+  ),
+  groupMaxSessionTimeoutMs: integer(
+    DEFAULT_BROKER_CONFIG.groupMaxSessionTimeoutMs,
+    'Longest session a group member may ask for (group.max.session.timeout.ms).',
+    0,
+  ),
+  groupInitialRebalanceDelayMs: integer(
+    DEFAULT_BROKER_CONFIG.groupInitialRebalanceDelayMs,
+    'How long the first rebalance of an empty group waits for more members.',
+    0,
+  ),
+  groupMaxSize: integer(DEFAULT_BROKER_CONFIG.groupMaxSize, 'Members per consumer group (group.max.size).', 1),
+  groupMaxCount: integer(DEFAULT_BROKER_CONFIG.groupMaxCount, 'Consumer groups the broker holds; TOO_MANY_GROUPS above it.', 1),
+  offsetsTopicPartitions: integer(DEFAULT_BROKER_CONFIG.offsetsTopicPartitions, 'Partitions of __consumer_offsets when it is created.', 1),
+  offsetsRetentionMs: integer(DEFAULT_BROKER_CONFIG.offsetsRetentionMs, 'How long a group without members keeps its committed offsets.', 1),
+  offsetsRetentionCheckIntervalMs: integer(
+    DEFAULT_BROKER_CONFIG.offsetsRetentionCheckIntervalMs,
+    'How often expired committed offsets are looked for.',
+    1,
+  ),
+  offsetMetadataMaxBytes: integer(
+    DEFAULT_BROKER_CONFIG.offsetMetadataMaxBytes,
+    "UTF-8 bytes of one committed offset's metadata string.",
+    0,
+  ),
+  groupMaxMemberMetadataBytes: integer(
+    DEFAULT_BROKER_CONFIG.groupMaxMemberMetadataBytes,
+    "Bytes of one member's JoinGroup metadata, and of one assignment.",
+    0,
+  ),
+  groupMaxProtocolsPerMember: integer(
+    DEFAULT_BROKER_CONFIG.groupMaxProtocolsPerMember,
+    'Protocols (assignors) one member may offer in JoinGroup.',
+    1,
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+export type ServerSettings = ValuesOf<typeof serverOptions>;
+export type StorageSettings = ValuesOf<typeof storageOptions>;
+export type NativeSettings = ValuesOf<typeof nativeOptions>;
+export type BrokerSettings = ValuesOf<typeof brokerOptions>;
+
+export interface FerryConfig extends ServerSettings {
+  storage: StorageSettings;
+  broker: BrokerSettings;
+  native: NativeSettings;
+}
+
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native';
+
+/** One row of the option table, with its names in every source. */
+export interface ConfigOption {
+  section: ConfigSection;
+  field: string;
+  /** File key: `nativePort`, `storage.flushPolicy`. */
+  key: string;
+  /** `--native-port` */
+  flag: string;
+  /** `FERRY_NATIVE_PORT` */
+  env: string;
+  spec: OptionSpec<unknown>;
+}
+
+function rows(section: ConfigSection, table: Record<string, OptionSpec<unknown>>): ConfigOption[] {
+  return Object.entries(table).map(([field, spec]) => ({
+    section,
+    field,
+    key: section === 'server' ? field : `${section}.${field}`,
+    flag: `--${kebabCase(field)}`,
+    env: `FERRY_${screamingSnakeCase(field)}`,
+    spec,
+  }));
+}
+
+/** Every option, in the order docs and `--help` list them. */
+export const CONFIG_OPTIONS: readonly ConfigOption[] = [
+  ...rows('server', serverOptions),
+  ...rows('storage', storageOptions),
+  ...rows('broker', brokerOptions),
+  ...rows('native', nativeOptions),
+];
+
+const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
+const BY_ENV = new Map(CONFIG_OPTIONS.map((o) => [o.env, o]));
+
+// Flags and env names come from field names alone, so two sections must never share a field.
+if (new Set(CONFIG_OPTIONS.map((o) => o.env)).size !== CONFIG_OPTIONS.length) {
+  throw new Error('config options: two fields derive the same flag and env name');
+}
+
+/** FERRY_* variables that belong to other tools, not to the server's config. */
+export const NON_CONFIG_ENV: ReadonlySet<string> = new Set(['FERRY_BROKER', 'FERRY_CONFIG', 'FERRY_SEED']);
+
+export function optionByKey(key: string): ConfigOption | undefined {
+  return BY_KEY.get(key);
+}
+
+export function optionByEnv(name: string): ConfigOption | undefined {
+  return BY_ENV.get(name);
+}
+
+/** A value as a source gave it, with where it came from (for error messages). */
+export interface ConfigEntry {
+  key: string;
+  raw: RawValue;
+  /** `flag --native-port`, `env FERRY_NATIVE_PORT`, `file ferry.json` */
+  origin: string;
+}
+
+/** Sources, lowest precedence first is not required: precedence is fixed (flags > env > file). */
+export interface ConfigSources {
+  flags?: readonly ConfigEntry[];
+  env?: readonly ConfigEntry[];
+  file?: readonly ConfigEntry[];
+}
+
+export function configError(message: string, details: Record<string, unknown>): FerryError {
+  return new FerryError(ErrorCode.INVALID_CONFIG, message, details);
+}
+
+export function unknownKeyError(key: string, origin: string, candidates: Iterable<string>): FerryError {
+  let best: string | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  const hint = best !== null && bestDistance <= Math.max(2, key.length / 4) ? ` (did you mean ${best}?)` : '';
+  return configError(`unknown config key ${key} in ${origin}${hint}`, { key, origin });
+}
+
+/**
+ * Builds the config from its sources. Precedence: flags > env > file > defaults. Throws
+ * INVALID_CONFIG naming the key and its source for an unknown key or a bad value.
+ */
+export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
+  const chosen = new Map<string, ConfigEntry>();
+  // Lowest first, so higher sources overwrite.
+  for (const entries of [sources.file, sources.env, sources.flags]) {
+    for (const entry of entries ?? []) {
+      if (!BY_KEY.has(entry.key)) throw unknownKeyError(entry.key, entry.origin, BY_KEY.keys());
+      chosen.set(entry.key, entry);
+    }
+  }
+  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {} };
+  for (const option of CONFIG_OPTIONS) {
+    const entry = chosen.get(option.key);
+    let value = option.spec.defaultValue;
+    if (entry) {
+      const parsed = option.spec.parse(entry.raw);
+      if ('expected' in parsed) {
+        throw configError(`invalid value ${JSON.stringify(entry.raw)} for ${option.key} (${entry.origin}): expected ${parsed.expected}`, {
+          key: option.key,
+          origin: entry.origin,
+        });
+      }
+      value = parsed.value;
+    }
+    sections[option.section][option.field] = value;
+  }
+  // Every field was filled from the typed tables above, so the shapes match by construction.
+  const config = {
+    ...(sections.server as ServerSettings),
+    storage: sections.storage as StorageSettings,
+    broker: sections.broker as BrokerSettings,
+    native: sections.native as NativeSettings,
+  };
+  checkCrossFieldRules(config, chosen);
+  return config;
+}
+
+function originOf(chosen: Map<string, ConfigEntry>, key: string): string {
+  return chosen.get(key)?.origin ?? 'default';
+}
+
+function checkCrossFieldRules(config: FerryConfig, chosen: Map<string, ConfigEntry>): void {
+  if (config.nativePort !== 0 && config.nativePort === config.httpPort) {
+    throw configError(
+      `nativePort (${originOf(chosen, 'nativePort')}) and httpPort (${originOf(chosen, 'httpPort')}) are both ${config.nativePort}: they must differ`,
+      { key: 'httpPort', origin: originOf(chosen, 'httpPort') },
+    );
+  }
+}
+
+/** The defaults alone: what `ferry start` runs with when nothing is set. */
+export const DEFAULT_FERRY_CONFIG: Readonly<FerryConfig> = resolveConfig();
