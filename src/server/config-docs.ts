@@ -10,6 +10,7 @@ const HEADINGS: Readonly<Record<ConfigSection, string>> = {
   storage: '### Storage (defaults for every topic; a topic may override them with its own config)',
   broker: '### Broker',
   native: '### Native protocol limits',
+  kafka: '### Kafka protocol limits',
 };
 
 function cell(text: string): string {

@@ -66,6 +66,19 @@ export function text(defaultValue: string, description: string, valueHint = '<te
   };
 }
 
+/** A string that may be empty: empty means "derive it" (documented per option). */
+export function optionalText(description: string, valueHint = '<text>'): OptionSpec<string> {
+  return {
+    valueHint,
+    defaultValue: '',
+    description,
+    parse(raw) {
+      if (typeof raw !== 'string') return { expected: 'a string' };
+      return { value: raw.trim() };
+    },
+  };
+}
+
 export function boolean(defaultValue: boolean, description: string): OptionSpec<boolean> {
   return {
     valueHint: 'true|false',

@@ -34,14 +34,15 @@ export function envEntries(env: Readonly<Record<string, string | undefined>>): C
   return entries;
 }
 
-const BY_FIELD = new Map(CONFIG_OPTIONS.map((o) => [o.field, o]));
+/** Commander's name for each flag: `--kafka-max-connections` -> `kafkaMaxConnections`. */
+const BY_FLAG_NAME = new Map(CONFIG_OPTIONS.map((o) => [o.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), o]));
 
 /** Parsed command-line options (commander's camelCase names) as entries; only options that name
  *  a config field and were given count. */
 export function flagEntries(options: Readonly<Record<string, unknown>>): ConfigEntry[] {
   const entries: ConfigEntry[] = [];
   for (const [name, value] of Object.entries(options)) {
-    const option = BY_FIELD.get(name);
+    const option = BY_FLAG_NAME.get(name);
     if (!option || value === undefined) continue;
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
     entries.push({ key: option.key, raw: value, origin: `flag ${option.flag}` });

@@ -1,5 +1,6 @@
 import { DEFAULT_BROKER_CONFIG } from '../broker/config.ts';
 import { ErrorCode, FerryError } from '../common/errors.ts';
+import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
 import {
@@ -9,6 +10,7 @@ import {
   kebabCase,
   type OptionSpec,
   oneOf,
+  optionalText,
   type RawValue,
   screamingSnakeCase,
   text,
@@ -33,6 +35,12 @@ const serverOptions = {
   host: text('127.0.0.1', 'Address every listener binds; 0.0.0.0 listens on all interfaces.', '<host>'),
   nativePort: integer(7420, 'TCP port of the native protocol (the TypeScript client and the CLI); 0 picks a free port.', 0, MAX_PORT),
   httpPort: integer(7480, 'HTTP port of /healthz and /readyz; 0 picks a free port.', 0, MAX_PORT),
+  kafkaPort: integer(9092, 'TCP port of the Kafka protocol listener; 0 picks a free port, -1 turns the listener off.', -1, MAX_PORT),
+  advertisedHost: optionalText(
+    'Host Kafka clients are told to connect to (advertised.listeners); empty: host, or the hostname when host is 0.0.0.0.',
+    '<host>',
+  ),
+  advertisedPort: integer(0, 'Port Kafka clients are told to connect to; 0: the port the Kafka listener bound.', 0, MAX_PORT),
   logLevel: oneOf(LOG_LEVELS, 'info', 'Lowest level of the JSON log lines written to stdout.'),
   shutdownTimeoutMs: integer(
     10_000,
@@ -102,6 +110,38 @@ const nativeOptions = {
 } satisfies Record<string, OptionSpec<unknown>>;
 
 // Defaults come from the broker's own table (src/broker/config.ts), so they are set in one place.
+// Defaults come from the Kafka listener's own table (src/protocols/kafka/limits.ts). Names carry a
+// `kafka` prefix (`--kafka-max-connections`), since the native limits use the same field names.
+const kafkaOptions = {
+  maxConnections: integer(K.maxConnections, 'Kafka connections accepted at once; the next one is closed at once.', 1),
+  maxRequestBytes: integer(
+    K.maxRequestBytes,
+    'Largest Kafka request frame (socket.request.max.bytes); a larger one closes the connection.',
+    1024,
+  ),
+  maxInFlightRequestsPerConnection: integer(
+    K.maxInFlightRequestsPerConnection,
+    'Kafka requests read but not yet answered per connection.',
+    1,
+  ),
+  maxInFlightBytesPerConnection: integer(
+    K.maxInFlightBytesPerConnection,
+    'Request and unsent response bytes per Kafka connection before the socket is paused.',
+    1024,
+  ),
+  idleTimeoutMs: integer(K.idleTimeoutMs, 'A Kafka connection with no traffic for this long is closed (connections.max.idle.ms).', 1),
+  closeGraceMs: integer(
+    K.closeGraceMs,
+    'After a Kafka protocol error, how long the peer gets to read the answer before the socket is destroyed.',
+    1,
+  ),
+  topicIdRefreshIntervalMs: integer(
+    K.topicIdRefreshIntervalMs,
+    'Shortest interval between rebuilds of the topic-id index on an unknown topic id.',
+    1,
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
 const brokerOptions = {
   nodeId: integer(DEFAULT_BROKER_CONFIG.nodeId, "This broker's id (node.id); 0 on a single node.", 0),
   defaultPartitions: integer(DEFAULT_BROKER_CONFIG.defaultPartitions, 'Partitions of a topic created without a count (num.partitions).', 1),
@@ -200,14 +240,16 @@ export type ServerSettings = ValuesOf<typeof serverOptions>;
 export type StorageSettings = ValuesOf<typeof storageOptions>;
 export type NativeSettings = ValuesOf<typeof nativeOptions>;
 export type BrokerSettings = ValuesOf<typeof brokerOptions>;
+export type KafkaSettings = ValuesOf<typeof kafkaOptions>;
 
 export interface FerryConfig extends ServerSettings {
   storage: StorageSettings;
   broker: BrokerSettings;
   native: NativeSettings;
+  kafka: KafkaSettings;
 }
 
-export type ConfigSection = 'server' | 'storage' | 'broker' | 'native';
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka';
 
 /** One row of the option table, with its names in every source. */
 export interface ConfigOption {
@@ -222,13 +264,14 @@ export interface ConfigOption {
   spec: OptionSpec<unknown>;
 }
 
-function rows(section: ConfigSection, table: Record<string, OptionSpec<unknown>>): ConfigOption[] {
+/** `namePrefix` goes in front of the flag and env names of a section whose fields repeat another's. */
+function rows(section: ConfigSection, table: Record<string, OptionSpec<unknown>>, namePrefix = ''): ConfigOption[] {
   return Object.entries(table).map(([field, spec]) => ({
     section,
     field,
     key: section === 'server' ? field : `${section}.${field}`,
-    flag: `--${kebabCase(field)}`,
-    env: `FERRY_${screamingSnakeCase(field)}`,
+    flag: `--${namePrefix ? `${namePrefix}-` : ''}${kebabCase(field)}`,
+    env: `FERRY_${namePrefix ? `${namePrefix.toUpperCase()}_` : ''}${screamingSnakeCase(field)}`,
     spec,
   }));
 }
@@ -239,12 +282,13 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ...rows('storage', storageOptions),
   ...rows('broker', brokerOptions),
   ...rows('native', nativeOptions),
+  ...rows('kafka', kafkaOptions, 'kafka'),
 ];
 
 const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
 const BY_ENV = new Map(CONFIG_OPTIONS.map((o) => [o.env, o]));
 
-// Flags and env names come from field names alone, so two sections must never share a field.
+// Flags and env names come from field names (and a section's prefix): they must stay unique.
 if (new Set(CONFIG_OPTIONS.map((o) => o.env)).size !== CONFIG_OPTIONS.length) {
   throw new Error('config options: two fields derive the same flag and env name');
 }
@@ -303,7 +347,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
       chosen.set(entry.key, entry);
     }
   }
-  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {} };
+  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {}, kafka: {} };
   for (const option of CONFIG_OPTIONS) {
     const entry = chosen.get(option.key);
     let value = option.spec.defaultValue;
@@ -325,6 +369,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     storage: sections.storage as StorageSettings,
     broker: sections.broker as BrokerSettings,
     native: sections.native as NativeSettings,
+    kafka: sections.kafka as KafkaSettings,
   };
   checkCrossFieldRules(config, chosen);
   return config;
@@ -335,11 +380,22 @@ function originOf(chosen: Map<string, ConfigEntry>, key: string): string {
 }
 
 function checkCrossFieldRules(config: FerryConfig, chosen: Map<string, ConfigEntry>): void {
-  if (config.nativePort !== 0 && config.nativePort === config.httpPort) {
-    throw configError(
-      `nativePort (${originOf(chosen, 'nativePort')}) and httpPort (${originOf(chosen, 'httpPort')}) are both ${config.nativePort}: they must differ`,
-      { key: 'httpPort', origin: originOf(chosen, 'httpPort') },
-    );
+  const ports: [string, number][] = [
+    ['nativePort', config.nativePort],
+    ['httpPort', config.httpPort],
+    ['kafkaPort', config.kafkaPort],
+  ];
+  const bound = ports.filter(([, port]) => port > 0);
+  for (let i = 0; i < bound.length; i++) {
+    for (let j = i + 1; j < bound.length; j++) {
+      const [a, portA] = bound[i]!;
+      const [b, portB] = bound[j]!;
+      if (portA !== portB) continue;
+      throw configError(`${a} (${originOf(chosen, a)}) and ${b} (${originOf(chosen, b)}) are both ${portA}: they must differ`, {
+        key: b,
+        origin: originOf(chosen, b),
+      });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { Broker } from '../broker/broker.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
 import { type NativeServer, startNativeServer } from '../protocols/native/server.ts';
 import { openLogManager } from '../storage/log-manager.ts';
 import type { LogManager } from '../storage/types.ts';
@@ -18,9 +19,11 @@ export interface RunningFerry {
   /** Ports actually bound (differ from the config when it asked for 0). */
   readonly nativePort: number;
   readonly httpPort: number;
+  /** null when the Kafka listener is off (`kafkaPort` -1). */
+  readonly kafkaPort: number | null;
   readonly broker: Broker;
   /**
-   * Graceful stop: `/readyz` turns 503, the native listener stops accepting and connections are
+   * Graceful stop: `/readyz` turns 503, the protocol listeners stop accepting and connections are
    * closed (waiting at most `shutdownTimeoutMs` for them), then the broker flushes and closes
    * every log, which writes the clean-shutdown marker. Idempotent.
    */
@@ -28,7 +31,8 @@ export interface RunningFerry {
 }
 
 /**
- * Wires one broker process: data dir -> HTTP probes -> storage -> broker -> native listener.
+ * Wires one broker process: data dir -> HTTP probes -> storage -> broker -> native and Kafka
+ * listeners.
  * The probe listener binds first so `/readyz` can say 503 during a long log recovery. Any failure
  * closes what was opened and rejects with a FerryError (STORAGE_ERROR, or
  * UNKNOWN_SERVER_ERROR with `details.errno` such as EADDRINUSE when a listener cannot bind).
@@ -41,7 +45,8 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
   );
   let logs: LogManager | null = null;
   let broker: Broker | null = null;
-  let native: NativeServer;
+  let native: NativeServer | null = null;
+  let kafka: KafkaServer | null = null;
   try {
     const defaults = logDefaults(config);
     const openedLogs = await openLogManager({
@@ -57,45 +62,64 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     native = await listen('native', config.host, config.nativePort, () =>
       startNativeServer({ broker: openBroker, host: config.host, port: config.nativePort, logger, limits: config.native }),
     );
+    if (config.kafkaPort >= 0) {
+      kafka = await listen('kafka', config.host, config.kafkaPort, () =>
+        startKafkaServer({
+          broker: openBroker,
+          host: config.host,
+          port: config.kafkaPort,
+          advertisedHost: config.advertisedHost || undefined,
+          advertisedPort: config.advertisedPort || undefined,
+          logger,
+          limits: config.kafka,
+        }),
+      );
+    }
   } catch (error) {
-    await closeQuietly(logger, broker ?? logs, health);
+    await closeQuietly(logger, native, broker ?? logs, health);
     throw toFerryError(error, ErrorCode.STORAGE_ERROR);
   }
   health.setReadiness('ready');
-  logger.info({ dataDir: config.dataDir, host: config.host, nativePort: native.port, httpPort: health.port }, 'ferry ready');
+  const kafkaPort = kafka?.port ?? null;
+  logger.info({ dataDir: config.dataDir, host: config.host, nativePort: native.port, kafkaPort, httpPort: health.port }, 'ferry ready');
 
   const openBroker = broker;
+  const listeners = kafka ? [native, kafka] : [native];
   let closing: Promise<void> | null = null;
   return {
     nativePort: native.port,
     httpPort: health.port,
+    kafkaPort,
     broker,
     close() {
-      closing ??= shutdown({ logger, health, native, broker: openBroker, shutdownTimeoutMs: config.shutdownTimeoutMs });
+      closing ??= shutdown({ logger, health, listeners, broker: openBroker, shutdownTimeoutMs: config.shutdownTimeoutMs });
       return closing;
     },
   };
 }
 
+interface Listener {
+  readonly connectionCount: number;
+  close(): Promise<void>;
+}
+
 async function shutdown(parts: {
   logger: Logger;
   health: HealthServer;
-  native: NativeServer;
+  listeners: Listener[];
   broker: Broker;
   shutdownTimeoutMs: number;
 }): Promise<void> {
-  const { logger, health, native, broker } = parts;
+  const { logger, health, listeners, broker } = parts;
   const startedAt = Date.now();
+  const connections = () => listeners.reduce((sum, listener) => sum + listener.connectionCount, 0);
   health.setReadiness('stopping');
-  logger.info({ connections: native.connectionCount }, 'shutting down: closing connections');
+  logger.info({ connections: connections() }, 'shutting down: closing connections');
   // Connections that do not close in time are left to die with the process: flushing what was
   // acknowledged matters more than a polite goodbye to a stuck peer.
-  const drained = await withTimeout(native.close(), parts.shutdownTimeoutMs);
+  const drained = await withTimeout(Promise.all(listeners.map((listener) => listener.close())), parts.shutdownTimeoutMs);
   if (!drained)
-    logger.warn(
-      { connections: native.connectionCount, shutdownTimeoutMs: parts.shutdownTimeoutMs },
-      'connections still open; closing anyway',
-    );
+    logger.warn({ connections: connections(), shutdownTimeoutMs: parts.shutdownTimeoutMs }, 'connections still open; closing anyway');
   await broker.close();
   await health.close();
   logger.info({ elapsedMs: Date.now() - startedAt }, 'ferry stopped cleanly');

@@ -60,6 +60,7 @@ export interface BrokerProcess {
   dataDir: string;
   nativePort: number;
   httpPort: number;
+  kafkaPort: number | null;
   /** `127.0.0.1:<nativePort>`, for `--broker`. */
   address: string;
   /** Everything the process wrote so far. */
@@ -69,7 +70,7 @@ export interface BrokerProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const READY = /^ferry ready: native [^\s,]+:(\d+), http [^\s,]+:(\d+)/m;
+const READY = /^ferry ready: native [^\s,]+:(\d+), (?:kafka [^\s,]+:(\d+), )?http [^\s,]+:(\d+)/m;
 
 /**
  * Starts `ferry start` on free ports (port 0; the ready line says which) in `dataDir` (a new temp
@@ -109,13 +110,13 @@ export async function startBroker(
       await exited;
     }
   });
-  const ports = await new Promise<[number, number]>((resolve, reject) => {
+  const ports = await new Promise<[number, number, number | null]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`broker did not become ready in 20 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 20_000);
     const check = () => {
       const match = READY.exec(stdout);
       if (match) {
         clearTimeout(timer);
-        resolve([Number(match[1]), Number(match[2])]);
+        resolve([Number(match[1]), Number(match[3]), match[2] === undefined ? null : Number(match[2])]);
       }
     };
     child.stdout.on('data', check);
@@ -129,6 +130,7 @@ export async function startBroker(
     dataDir,
     nativePort: ports[0],
     httpPort: ports[1],
+    kafkaPort: ports[2],
     address: `127.0.0.1:${ports[0]}`,
     stdout: () => stdout,
     stderr: () => stderr,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_BROKER_CONFIG } from '../../src/broker/config.ts';
 import { ErrorCode, FerryError } from '../../src/common/errors.ts';
+import { DEFAULT_KAFKA_LIMITS } from '../../src/protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS } from '../../src/protocols/native/limits.ts';
 import { CONFIG_OPTIONS, DEFAULT_FERRY_CONFIG, resolveConfig } from '../../src/server/config.ts';
 import { envEntries, flagEntries, loadConfig, parsePropertiesConfig } from '../../src/server/config-sources.ts';
@@ -30,8 +31,9 @@ test('defaults: data in ./data, bound to 127.0.0.1, ports 7420 and 7480, flush a
   assert.equal(DEFAULT_FERRY_CONFIG.storage.flushPolicy, 'always');
 });
 
-test('native limits and broker options default to what their own layers default to', () => {
+test('native and Kafka limits and broker options default to what their own layers default to', () => {
   assert.deepEqual(DEFAULT_FERRY_CONFIG.native, { ...DEFAULT_NATIVE_LIMITS });
+  assert.deepEqual(DEFAULT_FERRY_CONFIG.kafka, { ...DEFAULT_KAFKA_LIMITS });
   const { log: _log, ...brokerDefaults } = DEFAULT_BROKER_CONFIG;
   assert.deepEqual(DEFAULT_FERRY_CONFIG.broker, brokerDefaults);
 });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { connect } from '../../src/client/index.ts';
 import { ErrorCode, FerryError } from '../../src/common/errors.ts';
 import { silentLogger } from '../../src/common/logger.ts';
@@ -19,7 +20,7 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
 }
 
 function configFor(dataDir: string, flags: Record<string, string> = {}) {
-  return resolveConfig({ flags: flagEntries({ dataDir, nativePort: '0', httpPort: '0', ...flags }) });
+  return resolveConfig({ flags: flagEntries({ dataDir, nativePort: '0', httpPort: '0', kafkaPort: '0', ...flags }) });
 }
 
 test('startFerry on free ports: healthz and readyz answer 200, the native port serves clients, close stops both', async (t) => {
@@ -96,4 +97,21 @@ test('a data dir that is a file fails the start with STORAGE_ERROR', async (t) =
     assert.match(error.message, /data directory .*not-a-dir is not usable: a file is in the way/);
     return true;
   });
+});
+
+test('the Kafka listener serves Kafka clients on its own port; kafkaPort -1 turns it off', async (t) => {
+  const dataDir = await tempDir(t);
+  const ferry = await startFerry(configFor(dataDir), { logger: silentLogger });
+  defer(t, () => ferry.close());
+  assert.ok(ferry.kafkaPort !== null && ferry.kafkaPort > 0);
+  const kafka = new Kafka({ clientId: 'server-test', brokers: [`127.0.0.1:${ferry.kafkaPort}`], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: 'from-kafka', messages: [{ value: 'hello' }] });
+  await producer.disconnect();
+  assert.equal(ferry.broker.describeTopic('from-kafka').partitions[0]!.logEndOffset, 1);
+
+  const off = await startFerry(configFor(await tempDir(t), { kafkaPort: '-1' }), { logger: silentLogger });
+  defer(t, () => off.close());
+  assert.equal(off.kafkaPort, null);
 });

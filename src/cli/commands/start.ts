@@ -10,6 +10,7 @@ const GROUP_HEADINGS: Readonly<Record<ConfigSection, string>> = {
   storage: 'Storage options (defaults for every topic):',
   broker: 'Broker options:',
   native: 'Native protocol limits:',
+  kafka: 'Kafka protocol limits:',
 };
 
 /** `ferry start`: runs a broker in the foreground until SIGINT or SIGTERM. */
@@ -30,7 +31,8 @@ export function registerStartCommand(program: Command): void {
     // Loaded here, not at the top: client commands then never load storage, broker and fastify.
     const { startFerry } = await import('../../server/server.ts');
     const ferry = await startFerry(config);
-    print(`ferry ready: native ${config.host}:${ferry.nativePort}, http ${config.host}:${ferry.httpPort}, data ${config.dataDir}`);
+    const kafka = ferry.kafkaPort === null ? '' : `, kafka ${config.host}:${ferry.kafkaPort}`;
+    print(`ferry ready: native ${config.host}:${ferry.nativePort}${kafka}, http ${config.host}:${ferry.httpPort}, data ${config.dataDir}`);
     stopOnSignals(ferry, config);
   });
 }
