@@ -40,6 +40,7 @@ export class Fetcher {
   private readonly buffered: FetchedChunk[][] = [];
   private isRunning = false;
   private isFetching = false;
+  private retryTimer: NodeJS.Timeout | null = null;
   private wakeConsumer: (() => void) | null = null;
   private stopController = new AbortController();
   /** Bumped whenever the assignment changes: answers to older fetches are dropped whole. */
@@ -90,10 +91,14 @@ export class Fetcher {
       if (signal.aborted) return null;
       this.kick();
       await new Promise<void>((resolve) => {
-        this.wakeConsumer = resolve;
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          this.wakeConsumer = null;
+          resolve();
+        };
+        this.wakeConsumer = done;
+        signal.addEventListener('abort', done, { once: true });
       });
-      this.wakeConsumer = null;
     }
   }
 
@@ -104,9 +109,16 @@ export class Fetcher {
     const ready = this.partitions.filter((p) => p.isAssigned && !p.isPaused && p.position >= 0 && p.retryAtMs <= nowMs);
     if (ready.length === 0) {
       const waiting = this.partitions.filter((p) => p.isAssigned && !p.isPaused && p.position >= 0);
-      if (waiting.length > 0) {
+      if (waiting.length > 0 && !this.retryTimer) {
         const soonestMs = Math.min(...waiting.map((p) => p.retryAtMs)) - nowMs;
-        setTimeout(() => this.kick(), Math.max(1, soonestMs)).unref();
+        this.retryTimer = setTimeout(
+          () => {
+            this.retryTimer = null;
+            this.kick();
+          },
+          Math.max(1, soonestMs),
+        );
+        this.retryTimer.unref();
       }
       return;
     }
