@@ -60,6 +60,9 @@ const READ_CACHE_SLOTS = 4;
 /** A read retries when retention or truncation changed the segment list under it. */
 const MAX_READ_ATTEMPTS = 4;
 const MAX_INT32 = 0x7fff_ffff;
+/** A stored batch claiming more than this (or maxBatchBytes, if larger) is corrupt: a read never
+ *  allocates what a damaged length field says. Above any sane max.message.bytes change. */
+const MIN_READ_BATCH_LIMIT_BYTES = 64 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export interface PartitionLogEnv extends SegmentEnv {
@@ -110,8 +113,13 @@ export class FerryPartitionLog implements PartitionLog {
   private isClosing = false;
   private closing: Promise<void> | null = null;
   private hasCleanClose = false;
-  /** Bumped whenever segments are removed or cut: in-flight reads then retry. */
-  private layoutVersion = 0;
+  /** Bumped when the log is cut at its end: bytes a read saw may have been rewritten since, so
+   *  an in-flight read runs again. */
+  private truncationVersion = 0;
+  /** Bumped when old segments are deleted: what a read got is still right (it happened before),
+   *  but a read that failed because its file went away runs again (and then finds the new
+   *  log start offset). */
+  private deletionVersion = 0;
   private readonly queue = new Deque<QueueItem>();
   private isWriting = false;
   private readonly group: PendingAppend[] = [];
@@ -278,7 +286,12 @@ export class FerryPartitionLog implements PartitionLog {
           this.queue.shift();
           item.reject(this.offlineError);
         } else {
-          await this.writeNextGroup(item);
+          try {
+            await this.writeNextGroup(item);
+          } catch (error) {
+            // A broken invariant: nothing this log holds in memory can be trusted any more.
+            this.goOffline('internal error in the writer', { err: error });
+          }
         }
       }
     } finally {
@@ -326,16 +339,22 @@ export class FerryPartitionLog implements PartitionLog {
       await this.undoPartialWrite(segment, position);
       return;
     }
-    let at = position;
-    for (const item of group) at = this.indexBatches(segment, item, at);
-    assert.equal(at, position + bytes, 'indexed bytes match written bytes');
-    assert.ok(nextOffset > this.endOffset, 'the log end offset only grows on append');
-    segment.sizeBytes = at;
-    if (segment.rollBaseMs < 0) segment.rollBaseMs = nowMs;
-    this.endOffset = nextOffset;
-    this.settleWritten(group);
-    group.length = 0;
-    buffers.length = 0;
+    try {
+      let at = position;
+      for (const item of group) at = this.indexBatches(segment, item, at);
+      assert.equal(at, position + bytes, 'indexed bytes match written bytes');
+      assert.ok(nextOffset > this.endOffset, 'the log end offset only grows on append');
+      segment.sizeBytes = at;
+      if (segment.rollBaseMs < 0) segment.rollBaseMs = nowMs;
+      this.endOffset = nextOffset;
+      this.settleWritten(group);
+    } catch (error) {
+      this.goOffline('internal error after a write', { file: segment.logPath, err: error });
+      for (const item of group) item.reject(this.offlineError);
+    } finally {
+      group.length = 0;
+      buffers.length = 0;
+    }
   }
 
   private shouldRoll(segment: LogSegment, pendingBytes: number, nextOffset: number, item: PendingAppend, nowMs: number): boolean {
@@ -504,20 +523,33 @@ export class FerryPartitionLog implements PartitionLog {
         startPosition = offsetIndex.lookup(offset);
         slackBytes = this.cfg.indexIntervalBytes;
       }
-      const result = await readSegmentBatches(segment.log, this.env.buffers, {
-        startPosition,
-        endPosition: segment.sizeBytes,
-        offset,
-        maxBytes,
-        maxOffset,
-        slackBytes,
-      });
+      let result: Awaited<ReturnType<typeof readSegmentBatches>>;
+      try {
+        result = await readSegmentBatches(segment.log, this.env.buffers, {
+          startPosition,
+          endPosition: segment.sizeBytes,
+          offset,
+          maxBytes,
+          maxOffset,
+          slackBytes,
+          maxBatchBytes: Math.max(this.cfg.maxBatchBytes, MIN_READ_BATCH_LIMIT_BYTES),
+        });
+      } catch (error) {
+        if (!(error instanceof FerryError) || error.code !== ErrorCode.CORRUPT_MESSAGE) throw error;
+        const position = Number(error.details?.position ?? 0);
+        throw new SegmentCorruptError(segment, { stop: 'corrupt', position, nextOffset: offset, reason: error.message });
+      }
       if (result !== null) {
         this.rememberPosition(segment, result.nextOffset, result.endPosition);
         return result.data;
       }
       const next = segments[i + 1];
-      if (next === undefined || next.baseOffset >= maxOffset) break;
+      if (next === undefined) {
+        // Below the log end offset, yet no segment holds it: a closed segment lost its tail.
+        const reason = `offset ${offset} is below the log end offset ${this.endOffset} but no segment holds it`;
+        throw new SegmentCorruptError(segment, { stop: 'corrupt', position: segment.sizeBytes, nextOffset: offset, reason });
+      }
+      if (next.baseOffset >= maxOffset) break;
     }
     return EMPTY;
   }
@@ -538,25 +570,30 @@ export class FerryPartitionLog implements PartitionLog {
     this.cachePositions[slot] = position;
   }
 
-  private layoutChanged(): void {
-    this.layoutVersion++;
+  private layoutChanged(kind: 'truncation' | 'deletion'): void {
+    if (kind === 'truncation') this.truncationVersion++;
+    else this.deletionVersion++;
     this.cacheSegments.fill(null);
     this.cacheOffsets.fill(-1);
   }
 
-  /** Runs a read; if segments were removed or cut while it ran, runs it again. */
+  /** Runs a read; runs it again if the log was cut under it, or if it failed because segments
+   *  were deleted under it. */
   private async withLayoutRetry<T>(run: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const version = this.layoutVersion;
+      const truncations = this.truncationVersion;
+      const deletions = this.deletionVersion;
       try {
         const value = await run();
-        if (version === this.layoutVersion) return value;
+        if (truncations === this.truncationVersion) return value;
       } catch (error) {
-        if (error instanceof SegmentCorruptError) {
+        const isLayoutChanged = truncations !== this.truncationVersion || deletions !== this.deletionVersion;
+        // Damage seen while the log changed under the read may be the change: look again first.
+        if (error instanceof SegmentCorruptError && !isLayoutChanged) {
           this.goOffline('corrupt segment', { file: error.segment.logPath, position: error.scan.position, reason: error.scan.reason });
           throw this.offlineError;
         }
-        if (version === this.layoutVersion || attempt >= MAX_READ_ATTEMPTS) throw toFerryError(error, ErrorCode.STORAGE_ERROR);
+        if (!isLayoutChanged || attempt >= MAX_READ_ATTEMPTS) throw toFerryError(error, ErrorCode.STORAGE_ERROR);
       }
       this.throwIfUnusable();
       if (attempt >= MAX_READ_ATTEMPTS) {
@@ -590,7 +627,8 @@ export class FerryPartitionLog implements PartitionLog {
   // -- truncation, deletion, epochs -----------------------------------------------------------
 
   truncateTo(offset: number): Promise<void> {
-    this.throwIfUnusable();
+    const unusable = this.unusableError();
+    if (unusable !== null) return Promise.reject(unusable);
     if (!Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot truncate to offset ${offset}`, { offset }));
     }
@@ -598,7 +636,7 @@ export class FerryPartitionLog implements PartitionLog {
       this.throwIfUnusable();
       if (offset >= this.endOffset) return;
       await this.groupCommit.whenIdle();
-      this.layoutChanged();
+      this.layoutChanged('truncation');
       if (offset < this.startOffset) {
         await this.truncateFullyAndStartAt(offset);
         return;
@@ -641,7 +679,8 @@ export class FerryPartitionLog implements PartitionLog {
   }
 
   deleteRecordsBefore(offset: number): Promise<number> {
-    this.throwIfUnusable();
+    const unusable = this.unusableError();
+    if (unusable !== null) return Promise.reject(unusable);
     if (!Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete records before ${offset}`, { offset }));
     }
@@ -675,7 +714,7 @@ export class FerryPartitionLog implements PartitionLog {
     assert.ok(count < this.segments.length, 'the active segment is never deleted');
     const removed = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
-    this.layoutChanged();
+    this.layoutChanged('deletion');
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) {
       this.startOffset = newStart;
@@ -726,7 +765,8 @@ export class FerryPartitionLog implements PartitionLog {
   }
 
   assignEpoch(epoch: number, startOffset: number): Promise<void> {
-    this.throwIfUnusable();
+    const unusable = this.unusableError();
+    if (unusable !== null) return Promise.reject(unusable);
     return this.enqueueTask(() => this.recordEpoch(epoch, startOffset));
   }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { BATCH_HEADER_BYTES } from '../common/record-batch-header.ts';
 import { parseCheckpointNumber, readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
 import { DirSync } from './dir-sync.ts';
 import {
@@ -170,7 +171,6 @@ async function readEpochEntries(options: LoadLogOptions): Promise<EpochEntry[]> 
 
 /** Checks what needs checking; returns why the log must stay offline, if it must. */
 async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]): Promise<LoadedLog['offline']> {
-  const { logger } = options.env;
   const lastIndex = segments.length - 1;
   let firstToCheck = segments.length;
   if (!options.isCleanShutdown) {
@@ -180,9 +180,17 @@ async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]):
       while (firstToCheck < lastIndex && segments[firstToCheck + 1]!.baseOffset <= recoveryPoint) firstToCheck++;
     }
   }
-  // Closed segments below the recovery point whose index files are missing: rebuild now.
+  // Closed segments below the recovery point: a roll never closes an empty segment, so one
+  // without even a batch header lost its bytes; one whose index files are missing is rebuilt now.
   for (let i = 0; i < Math.min(firstToCheck, lastIndex); i++) {
     const segment = segments[i]!;
+    if (segment.sizeBytes < BATCH_HEADER_BYTES) {
+      return offlineFor(segment, {
+        position: 0,
+        nextOffset: segment.baseOffset,
+        reason: `closed segment holds only ${segment.sizeBytes} bytes`,
+      });
+    }
     if (segment.hasIndexFile && segment.hasTimeIndexFile) continue;
     try {
       await segment.loadIndexes();
@@ -198,11 +206,10 @@ async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]):
     const result = await segment.rebuildIndexes(true);
     if (result.stop === 'end') {
       const next = segments[i + 1];
-      if (next !== undefined && segment.nextOffset > next.baseOffset) {
-        return offlineFor(segment, {
-          ...result,
-          reason: `offsets run to ${segment.nextOffset - 1}, past the next segment's base ${next.baseOffset}`,
-        });
+      // Offsets are dense from segment to segment (a roll starts the next at the end offset).
+      if (next !== undefined && segment.nextOffset !== next.baseOffset) {
+        const reason = `offsets end at ${segment.nextOffset - 1} but the next segment starts at ${next.baseOffset}`;
+        return offlineFor(segment, { ...result, reason });
       }
       if (!isLast) await segment.persistIndexes(false);
       continue;
@@ -226,12 +233,11 @@ async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]):
       tail = error.scan;
     }
     if (tail.stop !== 'end') {
-      logger.warn(
-        { file: active.logPath, reason: tail.reason },
-        'active segment damaged despite a clean shutdown: checking it batch by batch',
-      );
+      // Damaged despite the clean shutdown (a disk fault, a hand): check it batch by batch.
       const result = await active.rebuildIndexes(true);
-      if (result.stop !== 'end') await cutTornTail(options, active, result.position, result.nextOffset, result.reason);
+      if (result.stop !== 'end') {
+        await cutTornTail(options, active, result.position, result.nextOffset, `${result.reason} (after a clean shutdown)`);
+      }
     }
   }
   return undefined;

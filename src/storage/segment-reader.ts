@@ -14,6 +14,8 @@ export interface SegmentReadRequest {
   maxOffset: number;
   /** Extra bytes to read beyond maxBytes to cover the skip from startPosition to the batch. */
   slackBytes: number;
+  /** A batch claiming more is corrupt (bounds what a damaged length can make us allocate). */
+  maxBatchBytes: number;
 }
 
 export interface SegmentReadResult {
@@ -57,7 +59,9 @@ export async function readSegmentBatches(
     let isFound = false;
     while (at + BATCH_HEADER_BYTES <= bytesRead) {
       const sizeBytes = batchSizeBytes(buffer, at);
-      if (sizeBytes < BATCH_HEADER_BYTES) throw corruptAt(file.path, position + at, `length ${sizeBytes}`);
+      if (sizeBytes < BATCH_HEADER_BYTES || sizeBytes > request.maxBatchBytes) {
+        throw corruptAt(file.path, position + at, `length ${sizeBytes}`);
+      }
       if (batchLastOffset(buffer, at) >= offset) {
         isFound = true;
         break;

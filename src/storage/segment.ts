@@ -281,7 +281,13 @@ export class LogSegment implements IndexHolder {
     this.env.indexCache.remove(this);
     const { offsetIndex, timeIndex } = await this.loadIndexes();
     this.maxTimestampFromIndex(timeIndex);
-    return this.scanTail(offsetIndex);
+    const result = await this.scanTail(offsetIndex);
+    if (result.stop !== 'end') return result;
+    // Only now is the end offset known: entries past it mean the files lie.
+    const problem = offsetIndex.sanityCheck(this.sizeBytes, this.nextOffset) ?? timeIndex.sanityCheck(this.nextOffset);
+    if (problem === null) return result;
+    this.env.logger.warn({ file: this.indexPath, reason: problem }, 'index file failed its sanity check: rebuilding it from the log');
+    return this.rebuildIndexes(false);
   }
 
   private async scanTail(offsetIndex: OffsetIndex): Promise<ScanResult> {

@@ -16,6 +16,9 @@ import {
   writeInt64,
 } from '../../src/common/record-batch-header.ts';
 
+/** The smallest encoded record (attributes, deltas, lengths): checkBatch's bound per record. */
+export const MIN_RECORD_BYTES = 7;
+
 export interface TestBatchOptions {
   /** Records claimed by the header (lastOffsetDelta = records - 1). Default 1. */
   records?: number;
@@ -33,7 +36,11 @@ export interface TestBatchOptions {
 
 export function buildBatch(options: TestBatchOptions = {}): Buffer {
   const records = options.records ?? 1;
-  const payload = options.payload ?? Buffer.alloc(options.payloadBytes ?? 32, options.fill ?? 0x61);
+  const payload = options.payload ?? Buffer.alloc(options.payloadBytes ?? Math.max(32, records * MIN_RECORD_BYTES), options.fill ?? 0x61);
+  if ((options.attributes ?? 0) % 8 === 0 && payload.length < records * MIN_RECORD_BYTES) {
+    // checkBatch refuses an uncompressed batch with fewer bytes than its records need.
+    throw new Error(`test batch of ${records} records needs at least ${records * MIN_RECORD_BYTES} payload bytes`);
+  }
   const batch = Buffer.alloc(BATCH_HEADER_BYTES + payload.length);
   const baseTimestamp = options.baseTimestamp ?? 1_700_000_000_000;
   writeInt64(batch, 0, BatchField.baseOffset);
