@@ -11,11 +11,27 @@ import { FetchService } from './fetch.ts';
 import { GroupCoordinator } from './groups/group-coordinator.ts';
 import { deleteRecords, listOffset } from './log-offsets.ts';
 import type { Partition } from './partition.ts';
-import { type ProduceContext, produceToPartition } from './produce.ts';
+import { appendAndPublish, type ProduceContext, produceToPartition } from './produce.ts';
 import { ProducerIdAllocator } from './producer-id-allocator.ts';
 import { ProducerStateTable } from './producer-state.ts';
 import { loadProducerState } from './producer-state-recovery.ts';
 import { producerSnapshotDir } from './producer-state-snapshot.ts';
+import type { QueueConfig } from './queues/config.ts';
+import type { QueueHost } from './queues/host.ts';
+import { QueueManager } from './queues/queue-manager.ts';
+import type {
+  CreateSubscriptionOptions,
+  QueueApi,
+  QueueConsumer,
+  ReplayDeadLettersOptions,
+  ReplayDeadLettersResult,
+  ScheduleStats,
+  SubscribeOptions,
+  SubscriptionDescription,
+  SubscriptionMode,
+  SubscriptionSummary,
+  TopicQueuePolicy,
+} from './queues/types.ts';
 import { metadataDir, TopicMetadataStore } from './topic-metadata-store.ts';
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './topic-names.ts';
 import { TopicRegistry } from './topic-registry.ts';
@@ -52,6 +68,8 @@ export interface BrokerOptions {
   fs?: FileSystem;
   /** Wall clock (producer expiry, commit timestamps); timers always use real time. */
   now?: () => number;
+  /** Queue engine settings (subscriptions, scheduled delivery); defaults in src/broker/queues/config.ts. */
+  queues?: Partial<QueueConfig>;
 }
 
 /** Kafka's Short.MaxValue: an epoch that cannot be bumped any more gets a new producer id. */
@@ -61,7 +79,7 @@ const MAX_PRODUCER_EPOCH = 0x7fff;
  * The broker: topics, produce (with idempotence), fetch (with long poll), offsets, and the group
  * coordinator, over one LogManager. No sockets: every protocol session calls these methods.
  */
-export class Broker implements BrokerApi {
+export class Broker implements BrokerApi, QueueApi {
   readonly config: BrokerConfig;
   readonly logs: LogManager;
   private readonly logger: Logger;
@@ -73,6 +91,8 @@ export class Broker implements BrokerApi {
   private readonly fetcher: FetchService;
   private readonly produceContext: ProduceContext;
   private coordinator!: GroupCoordinator;
+  private queues!: QueueManager;
+  private readonly queueConfig: Partial<QueueConfig>;
   private readonly timers: NodeJS.Timeout[] = [];
   private appendsInFlight = 0;
   private onAppendsDrained: (() => void) | null = null;
@@ -94,6 +114,7 @@ export class Broker implements BrokerApi {
     this.now = options.now ?? Date.now;
     this.logDefaults = logDefaults;
     this.producerIds = producerIds;
+    this.queueConfig = options.queues ?? {};
     const limits = { maxProducerIds: config.maxProducerIdsPerPartition };
     this.registry = new TopicRegistry({
       logs: options.logs,
@@ -109,7 +130,10 @@ export class Broker implements BrokerApi {
       now: this.now,
       loadProducers: (log, snapshotPath) => loadProducerState({ log, snapshotPath, fs, logger, limits, nowMs: this.now() }),
       newProducers: () => new ProducerStateTable(limits),
-      onTopicDeleted: (topic) => this.coordinator.deleteTopicOffsets(topic),
+      onTopicDeleted: async (topic) => {
+        await this.coordinator.deleteTopicOffsets(topic);
+        await this.queues.onTopicDeleted(topic);
+      },
     });
     this.fetcher = new FetchService((topic, partition) => this.registry.partition(topic, partition), config);
     this.produceContext = {
@@ -166,6 +190,11 @@ export class Broker implements BrokerApi {
       decodeAssignment: (assignment) => decodeAssignment(assignment).assignedPartitions,
     });
     await this.coordinator.load();
+    this.queues = await QueueManager.open({
+      host: this.queueHost(),
+      config: this.queueConfig,
+      logger: this.logger.child({ component: 'queues' }),
+    });
     this.timers.push(
       setInterval(() => this.expireProducers(), this.config.producerIdExpirationCheckIntervalMs).unref(),
       setInterval(() => {
@@ -208,7 +237,9 @@ export class Broker implements BrokerApi {
 
   async createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
     this.checkOpen();
-    return this.registry.createPartitions(name, totalCount);
+    const description = await this.registry.createPartitions(name, totalCount);
+    await this.queues.onPartitionsAdded(name);
+    return description;
   }
 
   async alterTopicConfig(name: string, set: TopicConfigEntries, remove?: string[]): Promise<TopicDescription> {
@@ -234,6 +265,9 @@ export class Broker implements BrokerApi {
         topic: partition.topic,
       });
     }
+    // Queues: backlog limits (reject_publish) refuse here; records due later go to the scheduler.
+    const admitted = this.queues.admitProduce(partition, request.batches);
+    if (admitted !== null) return admitted;
     // acks 0, 1 and -1 all resolve after the append is durable under the flush policy: on one
     // node the leader is every in-sync replica. A session answering acks=0 need not wait.
     return produceToPartition(partition, request.batches, this.produceContext);
@@ -321,6 +355,87 @@ export class Broker implements BrokerApi {
     return this.coordinator.deleteGroups(groupIds);
   }
 
+  // ------------------------------------------------------------------------------- queues
+  // Subscriptions with per-message acks, dead letters, scheduled delivery, TTL and backlog
+  // limits: the queue engine in src/broker/queues/ (docs/queues.md).
+
+  async createSubscription(topic: string, name: string, options: CreateSubscriptionOptions): Promise<SubscriptionDescription> {
+    return this.queues.createSubscription(topic, name, options);
+  }
+
+  async deleteSubscription(topic: string, name: string): Promise<void> {
+    return this.queues.deleteSubscription(topic, name);
+  }
+
+  listSubscriptions(topic?: string): SubscriptionSummary[] {
+    return this.queues.listSubscriptions(topic);
+  }
+
+  async describeSubscription(topic: string, name: string): Promise<SubscriptionDescription> {
+    return this.queues.describeSubscription(topic, name);
+  }
+
+  async subscribe(topic: string, name: string, mode: SubscriptionMode, options: SubscribeOptions): Promise<QueueConsumer> {
+    this.checkOpen();
+    return this.queues.subscribe(topic, name, mode, options);
+  }
+
+  async replayDeadLetters(topic: string, name: string, options?: ReplayDeadLettersOptions): Promise<ReplayDeadLettersResult> {
+    this.checkOpen();
+    return this.queues.replayDeadLetters(topic, name, options);
+  }
+
+  async setTopicQueuePolicy(topic: string, policy: TopicQueuePolicy): Promise<TopicQueuePolicy> {
+    this.checkOpen();
+    return this.queues.setTopicQueuePolicy(topic, policy);
+  }
+
+  topicQueuePolicy(topic: string): TopicQueuePolicy {
+    return this.queues.topicQueuePolicy(topic);
+  }
+
+  scheduleStats(): ScheduleStats {
+    return this.queues.scheduleStats();
+  }
+
+  /** The queue engine itself, for tests and benchmarks (retention runs, stats resets). */
+  get queueManager(): QueueManager {
+    return this.queues;
+  }
+
+  /** What the queue engine needs from the broker: partitions, the append and produce paths, topic admin. */
+  private queueHost(): QueueHost {
+    const registry = this.registry;
+    return {
+      dataDir: this.logs.dataDir,
+      fs: this.fs,
+      logger: this.logger,
+      now: this.now,
+      partition: (topic, index) => registry.partition(topic, index),
+      partitionCount: (topic) => {
+        let count = 0;
+        while (registry.partition(topic, count) !== undefined) count++;
+        return count;
+      },
+      append: (partition, batches) => appendAndPublish(partition, batches, this.produceContext),
+      produce: (partition, batches) => produceToPartition(partition, batches, this.produceContext),
+      ensureInternalTopic: async (name, partitions, config) => {
+        if (!registry.has(name)) await registry.create(name, { partitions, config }, true);
+      },
+      ensureTopic: async (name, partitions) => {
+        if (registry.has(name)) return;
+        try {
+          await registry.create(name, { partitions });
+        } catch (error) {
+          if (!(error instanceof FerryError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error;
+        }
+      },
+      alterTopicConfig: async (name, set) => {
+        await registry.alterConfig(name, set);
+      },
+    };
+  }
+
   // ---------------------------------------------------------------------------- lifecycle
 
   /**
@@ -337,6 +452,7 @@ export class Broker implements BrokerApi {
     for (const timer of this.timers) clearInterval(timer);
     this.fetcher.close();
     await this.coordinator.close();
+    await this.queues.close();
     if (this.appendsInFlight > 0) {
       await new Promise<void>((resolve) => {
         this.onAppendsDrained = resolve;

@@ -5,7 +5,9 @@ export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 
 /** Topics the broker creates and manages itself: hidden from listTopics unless asked for, and
  *  never deleted through the API. */
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC]);
+// `__subscriptions` (queue subscription state) and `__scheduled` (records waiting for their
+// delivery time) belong to the queue engine, src/broker/queues/queue-manager.ts.
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, '__subscriptions', '__scheduled']);
 
 /** Kafka's limit: a partition directory `<topic>-<partition>` must fit in 255 bytes. */
 export const MAX_TOPIC_NAME_LENGTH = 249;
