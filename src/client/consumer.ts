@@ -59,6 +59,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       maxPartitionBytes: this.options.maxPartitionBytes,
       requestTimeoutMs: this.options.requestTimeoutMs,
       retryBackoffMs: channel.options.retryBackoffMs,
+      maxRetryBackoffMs: channel.options.maxRetryBackoffMs,
       logger,
       onOutOfRange: (state) => this.resetOffsets([state]),
     });

@@ -2,7 +2,7 @@ import { ErrorCode, type FerryError, toFerryError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, batchLastOffset, batchSizeBytes } from '../common/record-batch-header.ts';
 import { type FetchPartitionRequest, type FetchResponse, fetchApi } from '../protocols/native/apis/fetch.ts';
-import { sleep } from './backoff.ts';
+import { backoffMs, sleep } from './backoff.ts';
 import type { Channel } from './channel.ts';
 import type { PartitionState } from './partition-state.ts';
 
@@ -13,6 +13,7 @@ export interface FetcherOptions {
   maxPartitionBytes: number;
   requestTimeoutMs: number;
   retryBackoffMs: number;
+  maxRetryBackoffMs: number;
   logger: Logger;
   /** A partition's position is out of range: reset it (earliest/latest) and bump its epoch. */
   onOutOfRange: (state: PartitionState) => Promise<void>;
@@ -41,6 +42,8 @@ export class Fetcher {
   private isRunning = false;
   private isFetching = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Fetches failed in a row (lost connection): the back-off grows with it. */
+  private failures = 0;
   private wakeConsumer: (() => void) | null = null;
   private stopController = new AbortController();
   /** Bumped whenever the assignment changes: answers to older fetches are dropped whole. */
@@ -158,11 +161,12 @@ export class Fetcher {
     } catch (error) {
       const failure = toFerryError(error);
       if (this.isRunning && !this.channel.isClosed) {
-        this.options.logger.debug({ code: failure.code, reason: failure.message }, 'fetch failed; retrying');
-        await sleep(this.options.retryBackoffMs, this.stopController.signal);
+        this.options.logger.debug({ code: failure.code, reason: failure.message, failures: this.failures }, 'fetch failed; retrying');
+        await sleep(backoffMs(this.failures++, this.options.retryBackoffMs, this.options.maxRetryBackoffMs), this.stopController.signal);
       }
       return;
     }
+    this.failures = 0;
     if (generation !== this.generation) return;
     const chunks: FetchedChunk[] = [];
     for (let i = 0; i < ready.length; i++) {
