@@ -12,6 +12,7 @@ import { ApiKey, FrameFlag, FrameType } from '../../../src/protocols/native/cons
 import { encodeFrame } from '../../../src/protocols/native/frames.ts';
 import type { NativeLimits } from '../../../src/protocols/native/limits.ts';
 import { startNativeServer } from '../../../src/protocols/native/server.ts';
+import { startRealBroker } from '../../client/real-broker.ts';
 import { FakeBroker } from './fake-broker.ts';
 import { RawClient } from './raw-client.ts';
 
@@ -32,8 +33,28 @@ async function start(t: { after: (fn: () => Promise<void>) => void }, limits: Pa
   return { broker, logger, server, open };
 }
 
+/** The same server on the real broker (temp dir): for everything that needs no fake hooks. */
+async function startReal(t: { after: (fn: () => Promise<void>) => void }, limits: Partial<NativeLimits> = {}) {
+  const logger = new RecordingLogger();
+  const { server } = await startRealBroker(t, { limits, logger });
+  const clients: RawClient[] = [];
+  const open = async (options?: { hello?: boolean }) => {
+    const client = await RawClient.open(server.port, options);
+    clients.push(client);
+    return client;
+  };
+  t.after(async () => {
+    for (const client of clients) client.close();
+  });
+  return { logger, server, open };
+}
+
+/** Native-server log lines with this error code (the broker's own lines are left out). */
 function linesWith(logger: RecordingLogger, code: string) {
-  return logger.lines.filter((line) => (line.obj as { code?: string }).code === code);
+  return logger.lines.filter((line) => {
+    const obj = line.obj as { code?: string; component?: string };
+    return obj.code === code && obj.component === 'native';
+  });
 }
 
 test('produces and fetches records through the server', async (t) => {
@@ -127,7 +148,7 @@ test('acks 0 with the noResponse flag gets no answer but is written', async (t) 
 });
 
 test('garbage bytes close the connection with an error frame and one log line; others carry on', async (t) => {
-  const { open, logger, server } = await start(t);
+  const { open, logger, server } = await startReal(t);
   const bystander = await open();
   const client = await open({ hello: false });
   client.writeRaw(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
@@ -141,7 +162,7 @@ test('garbage bytes close the connection with an error frame and one log line; o
 });
 
 test('a frame whose length is too short for a header closes the connection', async (t) => {
-  const { open } = await start(t);
+  const { open } = await startReal(t);
   const client = await open();
   client.writeRaw(Buffer.from([0, 0, 0, 3, 1, 2, 3]));
   const error = await client.errorFrame();
@@ -150,7 +171,7 @@ test('a frame whose length is too short for a header closes the connection', asy
 });
 
 test('an oversized frame is refused before its body is read or allocated', async (t) => {
-  const { open, logger } = await start(t, { maxFrameBytes: 1024 });
+  const { open, logger } = await startReal(t, { maxFrameBytes: 1024 });
   const client = await open();
   const header = Buffer.alloc(14);
   header.writeUInt32BE(10 + 4096, 0);
@@ -166,7 +187,7 @@ test('an oversized frame is refused before its body is read or allocated', async
 });
 
 test('an unknown api key gets an error response and the connection stays usable', async (t) => {
-  const { open, logger } = await start(t);
+  const { open, logger } = await startReal(t);
   const client = await open();
   client.writeRaw(encodeFrame({ type: FrameType.request, apiKey: 999, apiVersion: 1, correlationId: 77, flags: 0 }, Buffer.alloc(3)));
   const frame = await client.response(77);
@@ -176,7 +197,7 @@ test('an unknown api key gets an error response and the connection stays usable'
 });
 
 test('an unsupported api version gets UNSUPPORTED_VERSION and the connection stays usable', async (t) => {
-  const { open } = await start(t);
+  const { open } = await startReal(t);
   const client = await open();
   const id = client.send(listTopicsApi, { includeInternal: false }, { version: 9 });
   const frame = await client.response(id);
@@ -185,7 +206,7 @@ test('an unsupported api version gets UNSUPPORTED_VERSION and the connection sta
 });
 
 test('a malformed body gets INVALID_REQUEST and the connection stays usable', async (t) => {
-  const { open } = await start(t);
+  const { open } = await startReal(t);
   const client = await open();
   client.writeRaw(
     encodeFrame({ type: FrameType.request, apiKey: ApiKey.produce, apiVersion: 1, correlationId: 5, flags: 0 }, Buffer.from([1, 2])),
@@ -196,7 +217,7 @@ test('a malformed body gets INVALID_REQUEST and the connection stays usable', as
 });
 
 test('a request before Hello closes the connection', async (t) => {
-  const { open } = await start(t);
+  const { open } = await startReal(t);
   const client = await open({ hello: false });
   client.send(listTopicsApi, { includeInternal: false });
   const error = await client.errorFrame();
@@ -205,7 +226,7 @@ test('a request before Hello closes the connection', async (t) => {
 });
 
 test('Hello with no common protocol version is refused with UNSUPPORTED_VERSION', async (t) => {
-  const { open } = await start(t);
+  const { open } = await startReal(t);
   const client = await open({ hello: false });
   const id = client.send(helloApi, { minProtocolVersion: 7, maxProtocolVersion: 9, clientId: 'future', clientSoftware: 'x' });
   const frame = await client.response(id);
@@ -214,7 +235,7 @@ test('Hello with no common protocol version is refused with UNSUPPORTED_VERSION'
 });
 
 test('Hello answers with limits and every api', async (t) => {
-  const { server } = await start(t, { maxFrameBytes: 4096 });
+  const { server } = await startReal(t, { maxFrameBytes: 4096 });
   const client = await RawClient.open(server.port, { hello: false });
   t.after(() => client.close());
   const hello = await client.call(helloApi, { minProtocolVersion: 1, maxProtocolVersion: 5, clientId: 'c', clientSoftware: 's' });
@@ -224,7 +245,7 @@ test('Hello answers with limits and every api', async (t) => {
 });
 
 test('a silent connection is closed after the handshake timeout', async (t) => {
-  const { open, logger } = await start(t, { handshakeTimeoutMs: 100 });
+  const { open, logger } = await startReal(t, { handshakeTimeoutMs: 100 });
   const client = await open({ hello: false });
   const error = await client.errorFrame();
   assert.equal(decodeErrorFrame(error!).code, ErrorCode.TIMEOUT);
@@ -233,7 +254,7 @@ test('a silent connection is closed after the handshake timeout', async (t) => {
 });
 
 test('an idle connection is closed after the idle timeout', async (t) => {
-  const { open } = await start(t, { idleTimeoutMs: 150 });
+  const { open } = await startReal(t, { idleTimeoutMs: 150 });
   const client = await open();
   const started = Date.now();
   const error = await client.errorFrame();
@@ -260,7 +281,7 @@ test('a half-open connection (client ended its side) still gets its answers, the
 });
 
 test('a connection that stops mid-frame is closed by the idle timeout', async (t) => {
-  const { open } = await start(t, { idleTimeoutMs: 150 });
+  const { open } = await startReal(t, { idleTimeoutMs: 150 });
   const client = await open();
   client.writeRaw(Buffer.from([0, 0, 0, 100, 1, 0]));
   await client.closed;
@@ -285,7 +306,7 @@ test('a long poll is aborted when its connection closes', async (t) => {
 });
 
 test('connections beyond maxConnections get TOO_MANY_CONNECTIONS', async (t) => {
-  const { open, server } = await start(t, { maxConnections: 2 });
+  const { open, server } = await startReal(t, { maxConnections: 2 });
   await open();
   await open();
   const third = await open({ hello: false });
