@@ -28,8 +28,9 @@ export class Accumulator {
     return this.openCount;
   }
 
-  /** Appends a record; returns its batch and index (the batch's promise acknowledges it). */
-  append(topic: string, partition: number, record: ProducerRecord, estimatedBytes: number): { batch: ProducerBatch; index: number } {
+  /** Appends a record; returns its batch, where it is the last record (`recordCount - 1`). The
+   *  batch is returned even when adding the record sealed it. */
+  append(topic: string, partition: number, record: ProducerRecord, estimatedBytes: number): ProducerBatch {
     let byPartition = this.open.get(topic);
     if (!byPartition) {
       byPartition = new Map();
@@ -46,9 +47,9 @@ export class Accumulator {
       this.openCount++;
       this.armLinger();
     }
-    const index = batch.add(record, estimatedBytes);
+    batch.add(record, estimatedBytes);
     if (batch.estimatedBytes >= this.options.batchBytes) this.seal(byPartition, batch);
-    return { batch, index };
+    return batch;
   }
 
   /** The open batch of a partition, if any (the sticky partitioner asks). */

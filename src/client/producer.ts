@@ -140,8 +140,8 @@ export class Producer {
       return this.sendLater(record, estimatedBytes);
     }
     try {
-      const { batch, index } = this.append(record, estimatedBytes, partitionCount);
-      return new BatchReceipt(batch, index);
+      const batch = this.append(record, estimatedBytes, partitionCount);
+      return new BatchReceipt(batch, batch.recordCount - 1);
     } catch (error) {
       return Promise.reject(toFerryError(error));
     }
@@ -164,9 +164,9 @@ export class Producer {
     const indexes = new Int32Array(count);
     for (let i = 0; i < count; i++) {
       const record = records[i]!;
-      const { batch, index } = this.append(record, estimateRecordBytes(record), this.partitionCounts.get(record.topic)!);
+      const batch = this.append(record, estimateRecordBytes(record), this.partitionCounts.get(record.topic)!);
       batches[i] = batch;
-      indexes[i] = index;
+      indexes[i] = batch.recordCount - 1;
     }
     await Promise.all(Array.from(new Set(batches), (batch) => batch.promise));
     const result: SendBatchResult = { partitions: new Int32Array(count), offsets: new Float64Array(count) };
@@ -220,12 +220,13 @@ export class Producer {
     this.channel.close();
   }
 
-  private append(record: ProducerRecord, estimatedBytes: number, partitionCount: number): { batch: ProducerBatch; index: number } {
+  /** Adds the record to its partition's batch; it is that batch's last record. */
+  private append(record: ProducerRecord, estimatedBytes: number, partitionCount: number): ProducerBatch {
     const partition = this.choosePartition(record, partitionCount);
     this.bufferedBytes += estimatedBytes;
-    const appended = this.accumulator.append(record.topic, partition, record, estimatedBytes);
-    this.outstanding.add(appended.batch);
-    return appended;
+    const batch = this.accumulator.append(record.topic, partition, record, estimatedBytes);
+    if (batch.recordCount === 1) this.outstanding.add(batch);
+    return batch;
   }
 
   private choosePartition(record: ProducerRecord, partitionCount: number): number {
@@ -268,8 +269,8 @@ export class Producer {
       if (this.bufferedBytes > 0 && this.bufferedBytes + next.estimatedBytes > this.maxBufferedBytes) return;
       this.waiting.shift();
       try {
-        const { batch, index } = this.append(next.record, next.estimatedBytes, partitionCount);
-        new BatchReceipt(batch, index).then(next.resolve, next.reject);
+        const batch = this.append(next.record, next.estimatedBytes, partitionCount);
+        new BatchReceipt(batch, batch.recordCount - 1).then(next.resolve, next.reject);
       } catch (error) {
         next.reject(toFerryError(error));
       }
