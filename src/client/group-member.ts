@@ -159,7 +159,6 @@ export class GroupMember {
         rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
         protocolType: 'consumer',
         protocols: this.options.assignors.map((name) => ({ name, metadata: subscription })),
-        requireKnownMemberId: false,
       },
       // The coordinator holds a join until every member rejoined (up to the rebalance timeout).
       { timeoutMs: this.options.rebalanceTimeoutMs + this.options.requestTimeoutMs },

@@ -193,7 +193,6 @@ test('every api round-trips its request and response', () => {
       rebalanceTimeoutMs: 30_000,
       protocolType: 'consumer',
       protocols: [{ name: 'range', metadata: Buffer.from([0, 1, 2]) }],
-      requireKnownMemberId: false,
     },
     {
       generationId: 1,
