@@ -25,6 +25,7 @@ export async function runE2eBench(client: FerryClient, options: BenchOptions): P
     acks: ACKS[options.acks],
     lingerMs: options.lingerMs ?? 0,
     batchBytes: options.batchBytes,
+    maxInFlight: options.maxInFlight,
     compression: options.compression,
     maxBufferedBytes: options.bufferBytes,
   });

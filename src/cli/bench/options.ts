@@ -12,6 +12,7 @@ export interface BenchOptions {
   acks: 'all' | '1' | '0';
   lingerMs?: number;
   batchBytes?: number;
+  maxInFlight?: number;
   bufferBytes: number;
   compression: CompressionName;
   fetchBytes: number;

@@ -56,6 +56,7 @@ export function registerBenchCommands(program: Command): void {
         .addOption(new Option('--acks <acks>', 'producer acks').choices(['all', '1', '0']).default('all'))
         .option('--linger-ms <ms>', `producer linger (default: ${mode === 'e2e' ? '0' : "the client's, 5"})`, intArg(0))
         .option('--batch-bytes <n>', "producer batch size (default: the client's, 256 KiB)", intArg(1))
+        .option('--max-in-flight <n>', "producer requests in flight at once (default: the client's, 5)", intArg(1))
         .option('--buffer-bytes <n>', 'producer buffer: bytes accepted but not yet acknowledged', intArg(1024), 8 * 1024 * 1024)
         .addOption(
           new Option('--compression <codec>', 'batch compression').choices(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
