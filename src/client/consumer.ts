@@ -51,7 +51,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
     this.channel = channel;
     this.options = resolveConsumerOptions(options, clientRequestTimeoutMs);
     this.logger = logger;
-    this.metadata = new TopicMetadata(channel);
+    this.metadata = new TopicMetadata(channel, { allowAutoTopicCreation: false });
     this.fetcher = new Fetcher(channel, {
       maxWaitMs: this.options.maxWaitMs,
       minBytes: this.options.minBytes,

@@ -97,7 +97,7 @@ export class Producer {
     }
     this.maxBufferedBytes = positive('maxBufferedBytes', options.maxBufferedBytes ?? 32 * 1024 * 1024);
     this.partitioner = options.partitioner ?? null;
-    this.metadata = new TopicMetadata(channel);
+    this.metadata = new TopicMetadata(channel, { allowAutoTopicCreation: true });
     this.sender = new Sender(channel, {
       acks,
       isIdempotent,

@@ -17,11 +17,15 @@ interface Entry {
  */
 export class TopicMetadata {
   private readonly channel: Channel;
+  private readonly allowAutoTopicCreation: boolean;
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<number>>();
 
-  constructor(channel: Channel) {
+  /** `allowAutoTopicCreation`: producers ask the broker to create missing topics (when its
+   *  auto.create.topics.enable allows); consumers do not. */
+  constructor(channel: Channel, options: { allowAutoTopicCreation: boolean }) {
     this.channel = channel;
+    this.allowAutoTopicCreation = options.allowAutoTopicCreation;
   }
 
   /** The cached count, or undefined when unknown or stale (then call `partitionCount`). */
@@ -52,7 +56,11 @@ export class TopicMetadata {
   }
 
   private async lookup(topic: string): Promise<number> {
-    const response = await this.channel.request(metadataApi, { topics: [topic] }, { retries: 3 });
+    const response = await this.channel.request(
+      metadataApi,
+      { topics: [topic], allowAutoTopicCreation: this.allowAutoTopicCreation },
+      { retries: 3 },
+    );
     const found = response.topics.find((t) => t.name === topic);
     if (!found) throw new FerryError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic} not in the metadata answer`);
     if (found.error) throw found.error;

@@ -108,3 +108,26 @@ test('admin: describe topic and group with lag, list and delete groups, delete r
     [10, 0],
   );
 });
+
+test('a producer creates a missing topic when the broker allows it, and is refused when not', async (t) => {
+  const allowing = await startRealBroker(t);
+  const c = await client(t, allowing.url);
+  const metadata = await c.producer().send({ topic: 'made-on-first-send', value: 'x' });
+  assert.equal(metadata.offset, 0);
+  assert.equal((await c.admin().describeTopic('made-on-first-send')).partitions.length, 1);
+
+  const refusing = await startRealBroker(t, { config: { autoCreateTopics: false } });
+  const d = await client(t, refusing.url);
+  await assert.rejects(Promise.resolve(d.producer().send({ topic: 'never-made', value: 'x' })), {
+    code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  });
+  // A consumer never creates topics: it waits with no partitions for that topic.
+  const consumer = c.consumer({ topics: ['not-by-consumers'] });
+  await consumer.ready();
+  assert.deepEqual(consumer.assignment(), []);
+  assert.equal(
+    (await c.admin().listTopics()).some((topic) => topic.name === 'not-by-consumers'),
+    false,
+  );
+  await consumer.close();
+});

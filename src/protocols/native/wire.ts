@@ -104,7 +104,8 @@ export class WireWriter {
   /** u16 code (0 = none), then the message when there is an error. */
   error(error: FerryError | null | undefined): this {
     if (!error) return this.u16(NO_ERROR);
-    const message = error.message.length <= MAX_ERROR_MESSAGE_CHARS ? error.message : `${error.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
+    const message =
+      error.message.length <= MAX_ERROR_MESSAGE_CHARS ? error.message : `${error.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
     return this.u16(errorCodeToWire(error.code)).string(message);
   }
 

@@ -102,7 +102,7 @@ test('every api round-trips its request and response', () => {
   );
   assertRoundTrip(
     metadataApi,
-    { topics: null },
+    { topics: null, allowAutoTopicCreation: false },
     {
       nodeId: 0,
       nodes: [{ nodeId: 0, host: '127.0.0.1', port: 9092 }],
@@ -117,7 +117,7 @@ test('every api round-trips its request and response', () => {
       ],
     },
   );
-  assertRoundTrip(metadataApi, { topics: ['a', 'b'] }, { nodeId: 0, nodes: [], topics: [] });
+  assertRoundTrip(metadataApi, { topics: ['a', 'b'], allowAutoTopicCreation: true }, { nodeId: 0, nodes: [], topics: [] });
   assertRoundTrip(
     createTopicsApi,
     { topics: [{ name: 'orders', partitions: -1, replicationFactor: -1, config: { 'retention.ms': '5' } }], validateOnly: true },

@@ -6,6 +6,9 @@ import type { FerryError } from '../../../common/errors.ts';
 export interface MetadataRequest {
   /** null: every non-internal topic. */
   topics: string[] | null;
+  /** Create requested topics that do not exist, when the broker allows it
+   *  (`auto.create.topics.enable`), as Kafka does for producers. */
+  allowAutoTopicCreation: boolean;
 }
 
 export interface NodeAddress {
@@ -45,9 +48,11 @@ export const metadataApi: ApiSpec<MetadataRequest, MetadataResponse> = {
   encodeRequest(w, req) {
     w.bool(req.topics !== null);
     if (req.topics) w.stringArray(req.topics);
+    w.bool(req.allowAutoTopicCreation);
   },
   decodeRequest(r) {
-    return { topics: r.bool() ? r.stringArray() : null };
+    const topics = r.bool() ? r.stringArray() : null;
+    return { topics, allowAutoTopicCreation: r.bool() };
   },
   encodeResponse(w, res) {
     w.i32(res.nodeId);

@@ -1,4 +1,5 @@
-import { toFerryError as toFerry } from '../../../common/errors.ts';
+import type { BrokerApi } from '../../../broker/types.ts';
+import { ErrorCode, type FerryError, toFerryError as toFerry } from '../../../common/errors.ts';
 import { metadataApi, type TopicMetadata } from '../apis/metadata.ts';
 import {
   alterTopicConfigApi,
@@ -12,10 +13,28 @@ import {
 import { type Route, route } from './route.ts';
 import { settleEach } from './settle.ts';
 
+/** Kafka's auto.create.topics.enable: missing topics named in a Metadata request are created with
+ *  the broker's defaults. Returns why a creation failed (a concurrent create is no failure). */
+async function autoCreate(broker: BrokerApi, names: readonly string[]): Promise<Map<string, FerryError>> {
+  const failures = new Map<string, FerryError>();
+  const missing = names.filter((name) => !broker.hasTopic(name));
+  if (missing.length === 0 || broker.brokerConfig()['auto.create.topics.enable'] !== 'true') return failures;
+  await Promise.all(
+    missing.map((name) =>
+      broker.createTopic(name).catch((error: unknown) => {
+        const failure = toFerry(error);
+        if (failure.code !== ErrorCode.TOPIC_ALREADY_EXISTS) failures.set(name, failure);
+      }),
+    ),
+  );
+  return failures;
+}
+
 /** Topic administration and metadata: straight translations to broker calls. */
 export const TOPIC_ROUTES: readonly Route[] = [
   route(metadataApi, async ({ broker, localHost, localPort }, request) => {
     const names = request.topics ?? broker.listTopics().map((topic) => topic.name);
+    const createFailures = request.topics && request.allowAutoTopicCreation ? await autoCreate(broker, request.topics) : null;
     const topics = names.map((name): TopicMetadata => {
       try {
         const topic = broker.describeTopic(name);
@@ -33,7 +52,7 @@ export const TOPIC_ROUTES: readonly Route[] = [
           })),
         };
       } catch (error) {
-        return { name, error: toFerry(error), isInternal: false, partitions: [] };
+        return { name, error: createFailures?.get(name) ?? toFerry(error), isInternal: false, partitions: [] };
       }
     });
     return { nodeId: broker.nodeId, nodes: [{ nodeId: broker.nodeId, host: localHost, port: localPort }], topics };
