@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
-import { runCli, startBroker } from './helpers.ts';
+import { defer } from '../server/cleanup.ts';
+import { CLI, cleanEnv, runCli, startBroker } from './helpers.ts';
 
 test('lines piped into produce come out of consume --from-beginning -n N, in order', async (t) => {
   const broker = await startBroker(t);
@@ -57,4 +60,41 @@ test('consume --timeout-ms with -n exits 1 when fewer records arrive', async (t)
   assert.equal(result.code, 1);
   assert.equal(result.stdout, 'only\n');
   assert.match(result.stderr, /^error: TIMEOUT: received 1 of 3 record\(s\)/);
+});
+
+test('consume without -n runs until SIGINT, then commits what it printed and exits 0', async (t) => {
+  const broker = await startBroker(t, { args: ['--group-initial-rebalance-delay-ms', '0'] });
+  const b = ['--broker', broker.address];
+  await runCli(['topic', 'create', 'stream', ...b]);
+  await runCli(['produce', 'stream', ...b], { input: 'r1\nr2\nr3\n' });
+  const child = spawn(process.execPath, [CLI, 'consume', 'stream', '--group', 'tail', '--from-beginning', ...b], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  defer(t, () => child.exitCode === null && child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  while (stdout.split('\n').length < 4) await once(child.stdout, 'data');
+  child.kill('SIGINT');
+  assert.deepEqual(await exited, [0, null]);
+  assert.equal(stdout, 'r1\nr2\nr3\n');
+  const describe = await runCli(['group', 'describe', 'tail', '--json', ...b]);
+  const offsets = (JSON.parse(describe.stdout) as { offsets: { committedOffset: number; lag: number }[] }).offsets;
+  assert.deepEqual(
+    offsets.map((o) => [o.committedOffset, o.lag]),
+    [[3, 0]],
+  );
+});
+
+test('produce --acks 0 and 1 exit 0 once everything is sent', async (t) => {
+  const broker = await startBroker(t);
+  const b = ['--broker', broker.address];
+  await runCli(['topic', 'create', 'acks', ...b]);
+  assert.equal((await runCli(['produce', 'acks', '--acks', '1', '-q', ...b], { input: 'a\nb\n' })).code, 0);
+  assert.equal((await runCli(['produce', 'acks', '--acks', '0', '-q', ...b], { input: 'c\n' })).code, 0);
+  const consumed = await runCli(['consume', 'acks', '--from-beginning', '-n', '3', ...b]);
+  assert.equal(consumed.stdout, 'a\nb\nc\n');
 });
