@@ -63,3 +63,23 @@ test('negative control: without idempotence the same drop duplicates records', a
   const { logEndOffset } = await produceThroughDrops(false, t);
   assert.ok(logEndOffset > 550, `the retried batches were written twice (log end ${logEndOffset})`);
 });
+
+test('a batch refused for good does not wedge its partition: the producer bumps its epoch and goes on', async (t) => {
+  const { url, broker } = await startRealBroker(t);
+  const client = await connect(url);
+  t.after(() => client.close());
+  await client.admin().createTopic({ name: 'strict', partitions: 1, config: { 'max.message.bytes': '2000' } });
+  const producer = client.producer({ lingerMs: 0 });
+  assert.equal((await producer.send({ topic: 'strict', value: 'small-1' })).offset, 0);
+  await assert.rejects(Promise.resolve(producer.send({ topic: 'strict', value: Buffer.alloc(5000) })), { code: 'MESSAGE_TOO_LARGE' });
+  const after = await Promise.all([
+    producer.send({ topic: 'strict', value: 'small-2' }),
+    producer.send({ topic: 'strict', value: 'small-3' }),
+  ]);
+  assert.deepEqual(
+    after.map((m) => m.offset),
+    [1, 2],
+  );
+  await producer.flush();
+  assert.equal(broker.describeTopic('strict').partitions[0]!.logEndOffset, 3);
+});
