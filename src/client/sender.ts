@@ -30,6 +30,9 @@ export interface SenderOptions {
   onBatchDone: (batch: ProducerBatch) => void;
 }
 
+/** Room for the frame header and per-partition fields around the batches of one request. */
+const REQUEST_OVERHEAD_BYTES = 64 * 1024;
+
 /** One partition's queue: sealed batches waiting, and batches sent and not yet answered. */
 interface PartitionQueue {
   ready: ProducerBatch[];
@@ -133,6 +136,9 @@ export class Sender {
     }
     const nowMs = Date.now();
     let earliestRetryMs = Number.POSITIVE_INFINITY;
+    // A request must fit the server's frame limit (announced in Hello), headers included.
+    const serverMaxFrameBytes = this.channel.openConnection?.hello.maxFrameBytes ?? Number.POSITIVE_INFINITY;
+    const maxRequestBytes = Math.min(this.options.maxRequestBytes, serverMaxFrameBytes - REQUEST_OVERHEAD_BYTES);
     while (this.inFlightRequests < this.options.maxInFlight) {
       const picked: { batch: ProducerBatch; queue: PartitionQueue }[] = [];
       let requestBytes = 0;
@@ -145,7 +151,7 @@ export class Sender {
             continue;
           }
           const encoded = this.encode(batch, queue);
-          if (picked.length > 0 && requestBytes + encoded.length > this.options.maxRequestBytes) continue;
+          if (picked.length > 0 && requestBytes + encoded.length > maxRequestBytes) continue;
           queue.ready.shift();
           queue.inFlight.push(batch);
           picked.push({ batch, queue });
