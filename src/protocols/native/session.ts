@@ -171,10 +171,17 @@ export class NativeSession {
     const reservedBytes = frame.sizeBytes + (hasResponse ? Math.min(route.responseBytes(request), this.limits.maxFrameBytes) : 0);
     this.inFlightRequests++;
     this.inFlightBytes += reservedBytes;
-    route.handle(this.context, request).then(
+    let handled: Promise<unknown>;
+    try {
+      handled = route.handle(this.context, request);
+    } catch (error) {
+      // A broker call that throws synchronously is answered like one that rejects.
+      handled = Promise.reject(error);
+    }
+    handled.then(
       (response) => {
         this.finishRequest(reservedBytes);
-        if (hasResponse) this.write(encodeResponse(spec, frame.apiVersion, frame.correlationId, response));
+        if (hasResponse) this.respond(frame, spec, response);
         this.afterRequest();
       },
       (error: unknown) => {
@@ -187,6 +194,20 @@ export class NativeSession {
         this.afterRequest();
       },
     );
+  }
+
+  /** Encodes and sends an answer; one that cannot be encoded (a field over its wire limit) is
+   *  answered with the error instead of escaping as an exception. */
+  private respond(frame: Frame, spec: ApiSpec<unknown, unknown>, response: unknown): void {
+    let encoded: EncodedFrame;
+    try {
+      encoded = encodeResponse(spec, frame.apiVersion, frame.correlationId, response);
+    } catch (error) {
+      const ferryError = toFerryError(error);
+      this.logger.error({ api: spec.name, err: ferryError.message }, 'native answer could not be encoded');
+      encoded = encodeErrorResponse(frame.apiKey, frame.apiVersion, frame.correlationId, ferryError);
+    }
+    this.write(encoded);
   }
 
   /** Hello is answered inline (no broker call) so requests pipelined right behind it are served. */

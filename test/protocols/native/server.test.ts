@@ -6,7 +6,7 @@ import { RecordingLogger } from '../../../src/common/logger.ts';
 import { fetchApi } from '../../../src/protocols/native/apis/fetch.ts';
 import { helloApi } from '../../../src/protocols/native/apis/hello.ts';
 import { produceApi } from '../../../src/protocols/native/apis/produce.ts';
-import { createTopicsApi, listTopicsApi } from '../../../src/protocols/native/apis/topics.ts';
+import { brokerConfigApi, createPartitionsApi, createTopicsApi, listTopicsApi } from '../../../src/protocols/native/apis/topics.ts';
 import { decodeErrorFrame, decodeResponse } from '../../../src/protocols/native/codec.ts';
 import { ApiKey, FrameFlag, FrameType } from '../../../src/protocols/native/constants.ts';
 import { encodeFrame } from '../../../src/protocols/native/frames.ts';
@@ -357,4 +357,26 @@ test('a client that never reads cannot grow broker memory; other clients are una
   const started = Date.now();
   assert.equal((await writer.call(listTopicsApi, { includeInternal: false })).topics.length, 1);
   assert.ok(Date.now() - started < 500, 'another client is answered promptly');
+});
+
+test('a broker call that throws synchronously, or an answer too big to encode, is an error answer, not a crash', async (t) => {
+  class BrokenBroker extends FakeBroker {
+    override createPartitions(): Promise<never> {
+      throw new Error('synchronous failure');
+    }
+    override brokerConfig(): Record<string, string> {
+      return { 'too.long': 'x'.repeat(40_000) };
+    }
+  }
+  const logger = new RecordingLogger();
+  const server = await startNativeServer({ broker: new BrokenBroker(), host: '127.0.0.1', port: 0, logger });
+  const client = await RawClient.open(server.port);
+  t.after(async () => {
+    client.close();
+    await server.close();
+  });
+  await assert.rejects(client.call(createPartitionsApi, { name: 'x', totalCount: 2 }), { code: ErrorCode.UNKNOWN_SERVER_ERROR });
+  await assert.rejects(client.call(brokerConfigApi, {}), { code: ErrorCode.INVALID_REQUEST });
+  assert.deepEqual(await client.call(listTopicsApi, { includeInternal: false }), { topics: [] });
+  assert.equal(logger.lines.filter((line) => line.level === 'error').length, 2, 'each logged once, as a bug');
 });
