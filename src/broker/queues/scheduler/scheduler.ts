@@ -9,7 +9,7 @@ import type { QueueConfig } from '../config.ts';
 import type { QueueHost } from '../host.ts';
 import { decodeMessages, readMessagesAt } from '../message-reader.ts';
 import { MinHeap } from '../min-heap.ts';
-import type { ScheduleStats } from '../types.ts';
+import type { QueueMessage, ScheduleStats } from '../types.ts';
 import { mayHoldScheduledRecords, type ScheduledRecord, splitScheduled } from './schedule-detect.ts';
 import { ScheduleIndex } from './schedule-index.ts';
 import { TimingWheel } from './timing-wheel.ts';
@@ -20,6 +20,8 @@ const READ_BYTES = 256 * 1024;
 const MAX_APPEND_BYTES = 512 * 1024;
 /** Recent lateness samples kept for the percentiles in stats. */
 const LATENESS_SAMPLES = 8192;
+/** Fires (ticks' worth of due records) in progress at once; beyond it due records wait a tick. */
+const MAX_FIRES_IN_FLIGHT = 16;
 /** The wheel spans this many buckets: the current one, the next, and room for the tick. */
 const WHEEL_BUCKETS = 3;
 
@@ -67,12 +69,14 @@ export class Scheduler {
   private latenessSamples = 0;
   private timer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
-  private isFiring = false;
+  /** Fires in progress (they overlap; see fire()). */
+  private readonly fires = new Set<Promise<void>>();
+  /** Settles when the latest fire has issued its appends. */
+  private issueChain: Promise<void> = Promise.resolve();
   private isLoading = false;
   private isCheckpointing = false;
   private divertsInFlight = 0;
   private checkpointOffset = 0;
-  private firing: Promise<void> = Promise.resolve();
   private isClosed = false;
   private partition: Partition | undefined;
 
@@ -239,7 +243,7 @@ export class Scheduler {
   private tick(): void {
     if (this.isClosed) return;
     if (!this.isLoading && this.upcoming.size > 0) void this.loadUpcoming();
-    if (this.isFiring) return;
+    if (this.fires.size >= MAX_FIRES_IN_FLIGHT) return;
     const offsets: number[] = [];
     const dues: number[] = [];
     this.wheel.advance(this.options.host.now(), (offset, dueMs) => {
@@ -247,16 +251,16 @@ export class Scheduler {
       dues.push(dueMs);
     });
     if (offsets.length === 0) {
-      if (this.wheel.size === 0 && this.upcoming.size === 0 && this.timer !== null) {
+      if (!this.isLoading && this.wheel.size === 0 && this.upcoming.size === 0 && this.timer !== null) {
         clearInterval(this.timer);
         this.timer = null;
       }
       return;
     }
-    this.isFiring = true;
-    this.firing = this.fire(offsets, dues).finally(() => {
-      this.isFiring = false;
-    });
+    const fire: Promise<void> = this.fire(offsets, dues)
+      .catch((error: unknown) => this.options.logger.error({ err: toFerryError(error).message }, 'scheduled delivery failed'))
+      .finally(() => this.fires.delete(fire));
+    this.fires.add(fire);
   }
 
   /** Reads buckets that now fit in the wheel's horizon from disk into the wheel. */
@@ -288,6 +292,7 @@ export class Scheduler {
         state.pendingAdds = null;
         state.isLoaded = true;
       }
+      if (this.wheel.size > 0) this.ensureTimer();
     } catch (error) {
       this.options.logger.error({ err: toFerryError(error).message }, 'could not load a schedule index bucket');
     } finally {
@@ -295,23 +300,88 @@ export class Scheduler {
     }
   }
 
-  /** Appends due records to their targets, then records them as fired. */
+  /**
+   * Appends due records to their targets, then records them as fired. Fires overlap (a slow fsync
+   * must not hold back the next tick's records): each reads on its own, but issues its appends
+   * only after the fire before it issued its own, so records reach a partition in due order.
+   */
   private async fire(offsets: number[], dues: number[]): Promise<void> {
     const { host, logger } = this.options;
+    const previous = this.issueChain;
+    let issued!: () => void;
+    this.issueChain = new Promise<void>((resolve) => {
+      issued = resolve;
+    });
     const dueByOffset = new Map<number, number>();
     for (let i = 0; i < offsets.length; i++) dueByOffset.set(offsets[i]!, dues[i]!);
-    const sorted = [...offsets].sort((a, b) => a - b);
-    let found: Map<number, import('../types.ts').QueueMessage>;
-    try {
-      found = this.partition === undefined ? new Map() : await readMessagesAt(this.partition.log, 0, sorted, READ_BYTES);
-    } catch (error) {
-      logger.error({ err: toFerryError(error).message, records: offsets.length }, 'could not read due scheduled records; retrying');
-      for (let i = 0; i < offsets.length; i++) this.wheel.add(dues[i]!, offsets[i]!);
-      return;
-    }
-    const groups = new Map<Partition, { offsets: number[]; records: ProducerRecord[] }>();
     const done: number[] = [];
-    for (const offset of sorted) {
+    let appends: Promise<number[] | null>[];
+    try {
+      const sorted = [...offsets].sort((a, b) => a - b);
+      let found: Map<number, QueueMessage>;
+      try {
+        found = this.partition === undefined ? new Map() : await readMessagesAt(this.partition.log, 0, sorted, READ_BYTES);
+      } catch (error) {
+        logger.error({ err: toFerryError(error).message, records: offsets.length }, 'could not read due scheduled records; retrying');
+        for (let i = 0; i < offsets.length; i++) this.wheel.add(dues[i]!, offsets[i]!);
+        return;
+      }
+      // Appended in due order (the wheel hands out a tick at a time, but one fire may span several).
+      const inDueOrder = [...offsets].sort((a, b) => dueByOffset.get(a)! - dueByOffset.get(b)! || a - b);
+      const groups = this.groupByTarget(inDueOrder, found, done);
+      await previous;
+      appends = [...groups].map(([target, group]) =>
+        host.append(target, encodeBatches(group.records, host.now())).then(
+          () => group.offsets,
+          (error: unknown) => {
+            logger.error(
+              { topic: target.topic, partition: target.index, err: toFerryError(error).message },
+              'could not deliver due scheduled records; retrying',
+            );
+            for (const offset of group.offsets) this.wheel.add(dueByOffset.get(offset)!, offset);
+            return null;
+          },
+        ),
+      );
+    } finally {
+      issued();
+    }
+    for (const delivered of await Promise.all(appends)) if (delivered !== null) done.push(...delivered);
+    const appendedAtMs = host.now();
+    const byBucket = new Map<number, number[]>();
+    for (const offset of done) {
+      const dueMs = dueByOffset.get(offset)!;
+      this.sampleLateness(appendedAtMs - dueMs);
+      const bucket = this.index.bucketOf(dueMs);
+      let list = byBucket.get(bucket);
+      if (list === undefined) byBucket.set(bucket, (list = []));
+      list.push(offset);
+    }
+    this.deliveredCount += done.length;
+    this.pendingCount -= done.length;
+    for (const [bucket, list] of byBucket) {
+      const state = this.states.get(bucket);
+      if (state !== undefined) state.remaining -= list.length;
+      try {
+        await this.index.markFired(bucket, list);
+      } catch (error) {
+        logger.warn(
+          { bucket, err: toFerryError(error).message },
+          'could not record delivered scheduled records; a restart may deliver them again',
+        );
+      }
+    }
+  }
+
+  /** Due records by target partition, in the order given; records without a target (topic deleted) go to `dropped`. */
+  private groupByTarget(
+    ordered: readonly number[],
+    found: Map<number, QueueMessage>,
+    dropped: number[],
+  ): Map<Partition, { offsets: number[]; records: ProducerRecord[] }> {
+    const { host, logger } = this.options;
+    const groups = new Map<Partition, { offsets: number[]; records: ProducerRecord[] }>();
+    for (const offset of ordered) {
       const message = found.get(offset);
       const topic = message === undefined ? null : headerText(message.headers, ReservedHeader.targetTopic);
       const index = message === undefined ? null : headerInteger(message.headers, ReservedHeader.targetPartition);
@@ -321,7 +391,7 @@ export class Scheduler {
           { offset, topic, partition: index },
           'a due scheduled record has no target any more (record or topic gone); dropping it',
         );
-        done.push(offset);
+        dropped.push(offset);
         continue;
       }
       let group = groups.get(target);
@@ -334,42 +404,7 @@ export class Scheduler {
         headers: message.headers.filter((header) => !ROUTING_HEADERS.has(header.key)),
       });
     }
-    for (const [target, group] of groups) {
-      try {
-        await host.append(target, encodeBatches(group.records, host.now()));
-        done.push(...group.offsets);
-      } catch (error) {
-        logger.error(
-          { topic: target.topic, partition: target.index, err: toFerryError(error).message },
-          'could not deliver due scheduled records; retrying',
-        );
-        for (const offset of group.offsets) this.wheel.add(dueByOffset.get(offset)!, offset);
-      }
-    }
-    const appendedAtMs = host.now();
-    const byBucket = new Map<number, number[]>();
-    for (const offset of done) {
-      const dueMs = dueByOffset.get(offset)!;
-      this.sampleLateness(appendedAtMs - dueMs);
-      const bucket = this.index.bucketOf(dueMs);
-      let list = byBucket.get(bucket);
-      if (list === undefined) byBucket.set(bucket, (list = []));
-      list.push(offset);
-    }
-    for (const [bucket, list] of byBucket) {
-      try {
-        await this.index.markFired(bucket, list);
-      } catch (error) {
-        logger.warn(
-          { bucket, err: toFerryError(error).message },
-          'could not record delivered scheduled records; a restart may deliver them again',
-        );
-      }
-      const state = this.states.get(bucket);
-      if (state !== undefined) state.remaining -= list.length;
-    }
-    this.deliveredCount += done.length;
-    this.pendingCount -= done.length;
+    return groups;
   }
 
   // ------------------------------------------------------------------------------ upkeep
@@ -457,7 +492,17 @@ export class Scheduler {
     if (this.checkpointTimer !== null) clearInterval(this.checkpointTimer);
     this.timer = null;
     this.checkpointTimer = null;
-    await this.firing.catch(() => {});
+    await Promise.all(this.fires);
+    const partition = this.partition;
+    if (partition !== undefined && this.divertsInFlight === 0 && partition.log.highWatermark > this.checkpointOffset) {
+      // A last checkpoint: the next start re-indexes nothing.
+      try {
+        await this.index.sync();
+        await this.index.writeCheckpoint(partition.log.highWatermark);
+      } catch (error) {
+        this.options.logger.warn({ err: toFerryError(error).message }, 'could not write the schedule checkpoint at close');
+      }
+    }
     await this.index.close();
   }
 }
