@@ -217,8 +217,15 @@ export interface PowerCutOptions {
   rng: Rng;
   /** Keep a random prefix of each file's unsynced writes, the last one torn. Default false. */
   tearLastWrite?: boolean;
-  /** Unsynced directory changes: a random prefix survives (default), or none. */
-  metadata?: 'randomPrefix' | 'durableOnly';
+  /** Unsynced directory changes: a random prefix survives (default), none, or all of them (the
+   *  journal had committed everything: the most names a cut can leave). */
+  metadata?: 'randomPrefix' | 'durableOnly' | 'all';
+  /**
+   * Every file keeps its size from before the cut, but unsynced bytes read as zeros: the size
+   * reached the disk and the data did not (what XFS, or ext4 with data=writeback, can leave).
+   * Overrides `tearLastWrite`.
+   */
+  sizeWithoutData?: boolean;
 }
 
 export interface PowerCutReport {
@@ -241,7 +248,10 @@ function buildSurvivor(root: DirNode, options: PowerCutOptions): { root: DirNode
     const bytes = new Bytes(file.durable.snapshot());
     const ops = file.pending.filter((op) => !op.isDoomed);
     let kept = 0;
-    if (options.tearLastWrite === true && ops.length > 0) {
+    if (options.sizeWithoutData === true && ops.length > 0) {
+      bytes.truncate(file.live.length);
+      report.tornFiles.push(filePath);
+    } else if (options.tearLastWrite === true && ops.length > 0) {
       kept = randomInt(rng, 0, ops.length);
       for (let i = 0; i < kept; i++) applyOp(bytes, ops[i]!);
       const torn = ops[kept];
@@ -262,7 +272,7 @@ function buildSurvivor(root: DirNode, options: PowerCutOptions): { root: DirNode
   const surviveDir = (dir: DirNode, dirPath: string): DirNode => {
     const entries = new Map(dir.durable);
     if (options.metadata !== 'durableOnly') {
-      const kept = randomInt(rng, 0, dir.pending.length);
+      const kept = options.metadata === 'all' ? dir.pending.length : randomInt(rng, 0, dir.pending.length);
       for (let i = 0; i < kept; i++) applyChanges(entries, dir.pending[i]!);
     }
     for (const [name, node] of dir.live) if (entries.get(name) !== node) report.namesLost++;
@@ -361,6 +371,8 @@ export class FaultFileSystem implements FileSystem {
    * tell what a flush had covered before a cut.
    */
   readonly lastSyncIssuedAtMs = new Map<string, number>();
+  /** When set, every mutating call is recorded here as `op path` (to aim a cut at one). */
+  journal: string[] | null = null;
   /** Set to make this mount (and the ones after its cuts) ignore flushes. */
   lies: DiskLies = {};
 
@@ -412,6 +424,11 @@ export class FaultFileSystem implements FileSystem {
     });
   }
 
+  /** Drops a scheduled cut that has not fired (its promise never settles). */
+  cancelScheduledCut(): void {
+    this.scheduledCut = null;
+  }
+
   private checkAlive(syscall: string, filePath: string): void {
     if (!this.isAlive) throw errnoError('EIO', syscall, filePath, 'power was cut');
   }
@@ -420,6 +437,7 @@ export class FaultFileSystem implements FileSystem {
   private mutation(op: FaultOp, filePath: string): ArmedFault | null {
     this.checkAlive(op, filePath);
     this.stats.mutations++;
+    this.journal?.push(`${op} ${filePath}`);
     const cut = this.scheduledCut;
     if (cut !== null && this.stats.mutations >= cut.atMutation) {
       this.powerCut(cut.options);
