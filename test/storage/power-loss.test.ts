@@ -14,7 +14,8 @@
  * - flush `none` (negative control): the same checker must see loss, or it proves nothing.
  *
  * Seeded: the run prints FERRY_SEED and each failing scenario's own seed; `FERRY_SEED=<n>` replays
- * a run, `FERRY_CUTS=<n>` changes the number of `always` scenarios (default 300, about 600 cuts; the
+ * a run, `FERRY_SCENARIO=<scenario seed>` replays one failing scenario (with --test-name-pattern to
+ * pick its group), `FERRY_CUTS=<n>` changes the number of `always` scenarios (default 300, about 600 cuts; the
  * other groups scale with it).
  */
 import assert from 'node:assert/strict';
@@ -42,6 +43,7 @@ const INTERVAL_SCENARIOS = Math.max(10, Math.round(ALWAYS_SCENARIOS / 5));
 const CONTROL_SCENARIOS = 30;
 const DISK_ERROR_SCENARIOS = Math.max(10, Math.round(ALWAYS_SCENARIOS / 4));
 const LYING_DISK_SCENARIOS = 15;
+const SURGERY_SCENARIOS = Math.max(10, Math.round(ALWAYS_SCENARIOS / 4));
 
 const DATA_DIR = '/data';
 const TOPIC = 'orders';
@@ -58,6 +60,12 @@ interface ScenarioOptions {
   cut?: Partial<Omit<PowerCutOptions, 'rng'>>;
   /** A disk that ignores flushes (negative controls). */
   lies?: DiskLies;
+  /**
+   * At the start of each life, sometimes truncate a partition (at a batch boundary, or below its
+   * start: a follower far behind), move its start (DeleteRecords) or run size retention, so
+   * cuts also land in and after those.
+   */
+  withLogSurgery?: boolean;
   /** Inject one random disk error (ENOSPC / EIO on a write, sync, syncDir or create) per life. */
   withDiskErrors?: boolean;
 }
@@ -73,6 +81,8 @@ interface ScenarioResult {
   faultedAppends: number;
   problems: string[];
   examples: string[];
+  /** The fault schedule and log surgery, in order, for the failure report. */
+  trace: string[];
 }
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -89,7 +99,7 @@ function describeError(error: unknown): string {
 }
 
 /** Reads a partition from its log start to its log end, as whole batches, into checker items. */
-async function readAll(log: PartitionLog, problems: string[]): Promise<ObservedItem[]> {
+async function readAll(log: PartitionLog, problems: string[], batchBases?: number[]): Promise<ObservedItem[]> {
   const items: ObservedItem[] = [];
   const endOffset = log.logEndOffset;
   let offset = log.logStartOffset;
@@ -118,6 +128,7 @@ async function readAll(log: PartitionLog, problems: string[]): Promise<ObservedI
         isValid: record.isBatchValid,
       });
     }
+    for (const batch of batches) if (batch.baseOffset >= offset) batchBases?.push(batch.baseOffset);
     const next = batches.at(-1)!.lastOffset + 1;
     if (next <= offset) {
       problems.push(`p${log.partition}: read at ${offset} did not advance (last batch ends at ${next - 1})`);
@@ -155,12 +166,27 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
     faultedAppends: 0,
     problems: [],
     examples: [],
+    trace: [],
   };
-  const { problems } = result;
+  const { problems, trace } = result;
+  let logLinesTraced = 0;
+  /** Storage's own log lines (info and up) go into the trace, where they happened. */
+  const traceLogLines = (): void => {
+    for (const line of logger.lines.slice(logLinesTraced)) {
+      if (line.level !== 'debug')
+        trace.push(
+          `  [${line.level}] ${line.msg ?? ''} ${JSON.stringify(line.obj, (key, value: unknown) => (key === 'err' ? String(value) : value))}`,
+        );
+    }
+    logLinesTraced = logger.lines.length;
+  };
   const config: Partial<LogConfig> = {
     flush: options.flush,
     segmentBytes: pick(rng, [2048, 8192, 65536]),
     indexIntervalBytes: pick(rng, [128, 1024, 4096]),
+    // Time retention stays off while the regression test at the end of this file is open: a
+    // zero-filled time index makes it delete recent segments (size retention stays on).
+    ...(options.withLogSurgery === true ? { retentionMs: -1 } : {}),
   };
   let fs = new FaultFileSystem({ rng });
   // The data directory exists before the broker starts, as an operator would have made it.
@@ -176,6 +202,48 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
   };
   let manager: LogManager | null = null;
   let logs: PartitionLog[] = [];
+  /** Batch boundaries per partition, from the last full read. */
+  const batchBases = new Map<number, number[]>();
+
+  const surgery = async (mount: FaultFileSystem, log: PartitionLog): Promise<void> => {
+    const key = `p${log.partition}`;
+    const roll = rng();
+    if (roll < 0.15) {
+      const boundaries = [...(batchBases.get(log.partition) ?? []), log.logEndOffset].filter((offset) => offset >= log.logStartOffset);
+      const offset = pick(rng, boundaries);
+      checker.removedFrom(key, offset);
+      trace.push(`${key}: truncateTo(${offset}) [start ${log.logStartOffset}, end ${log.logEndOffset}]`);
+      await log.truncateTo(offset);
+    } else if (roll < 0.2 && log.logStartOffset > 0) {
+      // A follower far behind its leader: everything goes, the log restarts lower.
+      const offset = randomInt(rng, 0, log.logStartOffset - 1);
+      checker.removedFrom(key, 0);
+      trace.push(`${key}: truncateTo(${offset}) below start ${log.logStartOffset} [end ${log.logEndOffset}]`);
+      await log.truncateTo(offset);
+    } else if (roll < 0.35) {
+      const offset = randomInt(rng, log.logStartOffset, log.logEndOffset);
+      checker.removedBelow(key, offset);
+      trace.push(`${key}: deleteRecordsBefore(${offset}) [start ${log.logStartOffset}, end ${log.logEndOffset}]`);
+      const start = await log.deleteRecordsBefore(offset);
+      if (start !== Math.max(offset, log.logStartOffset)) problems.push(`${key}: deleteRecordsBefore(${offset}) answered ${start}`);
+    } else if (roll < 0.45 && manager !== null) {
+      // Retention never takes the active segment: what is below its base may go.
+      const bases = mount
+        .listFiles(`${DATA_DIR}/${TOPIC}-${log.partition}`)
+        .map((file) => /\/(\d{20})\.log$/.exec(file))
+        .filter((match) => match !== null)
+        .map((match) => Number(match[1]));
+      checker.removedBelow(key, Math.max(log.logStartOffset, ...bases));
+      const retentionBytes = randomInt(rng, 0, 20_000);
+      trace.push(
+        `${key}: retention to ${retentionBytes} bytes [start ${log.logStartOffset}, end ${log.logEndOffset}, segments ${bases.join(',')}]`,
+      );
+      log.updateConfig({ retentionBytes });
+      await manager.enforceRetention();
+      trace.push(`${key}: after retention [start ${log.logStartOffset}, end ${log.logEndOffset}]`);
+      log.updateConfig({ retentionBytes: -1 });
+    }
+  };
 
   const appender = async (mount: FaultFileSystem, life: number, index: number, budget: number): Promise<void> => {
     for (let n = 0; n < budget; n++) {
@@ -186,7 +254,7 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
       const batchCount = rng() < 0.2 ? randomInt(rng, 2, 3) : 1;
       for (let b = 0; b < batchCount; b++) {
         const records = randomRecords(rng, `l${life}.a${index}.${n}.${b}`, randomInt(rng, 1, 12), pick(rng, [0, 40, 300, 1500]));
-        batches.push(buildTestBatch(records, { producerId: index, baseSequence: n, timestampMs: 1_700_000_000_000 + n }));
+        batches.push(buildTestBatch(records, { producerId: index, baseSequence: n, timestampMs: Date.now() }));
         for (const record of records) {
           checker.sent(`p${partition}`, record.id, valueHash(record.value));
           ids.push(record.id);
@@ -240,7 +308,9 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
     }
     // Anywhere from the first call of the life (even inside open or a clean restart) to past the
     // end of its appends (then the cut comes when all is quiet).
-    const cut = mount.scheduleCut(randomInt(rng, 1, 30 + APPENDERS * budget * 3), cutOptions);
+    const cutAt = randomInt(rng, 1, 30 + APPENDERS * budget * 3);
+    const cut = mount.scheduleCut(cutAt, cutOptions);
+    trace.push(`life ${life}: cut at call ${cutAt} (tear ${cutOptions.tearLastWrite}, ${cutOptions.metadata})`);
     const work = async (): Promise<void> => {
       if (manager !== null && rng() < 0.25) {
         await manager.close();
@@ -251,6 +321,7 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
       }
       manager ??= await open(mount);
       logs = await openLogs(manager);
+      if (options.withLogSurgery === true) for (const log of logs) await surgery(mount, log);
       await Promise.all(Array.from({ length: APPENDERS }, (_, index) => appender(mount, life, index, budget)));
     };
     try {
@@ -259,8 +330,13 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
       const isFaulted = options.withDiskErrors === true && mount.stats.faultsFired > 0;
       if (mount.alive && !isFaulted) problems.push(`life ${life}: failed while the disk was up: ${describeError(error)}`);
     }
+    traceLogLines();
+    const isQuietCut = mount.alive;
     const next = mount.alive ? mount.powerCut(cutOptions) : await cut;
     const cutAtMs = mount.lastCut!.atMs;
+    trace.push(
+      `life ${life}: ${isQuietCut ? 'cut when quiet' : 'cut'} after ${mount.stats.mutations} calls; torn ${mount.lastCut!.tornFiles.length} files`,
+    );
     result.cuts++;
     if (mount.lastCut!.tornFiles.length > 0) result.tornCuts++;
     // The crashed process is gone: its manager's calls all fail now; close only stops its timers.
@@ -289,6 +365,7 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
       problems.push(`life ${life}: recovery failed: ${describeError(error)}`);
       break;
     }
+    traceLogLines();
     for (const log of logs) {
       const partition = log.partition;
       const mustSurvive = (offset: number, ackedAtMs: number): boolean => {
@@ -298,8 +375,11 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
         return covering !== undefined && ackedAtMs <= covering.syncedAtMs && ackedAtMs <= cutAtMs;
       };
       try {
-        const items = await withTimeout(readAll(log, problems), `read p${partition}`);
-        checker.observe(`p${partition}`, items, { logEndOffset: log.logEndOffset, mustSurvive });
+        const bases: number[] = [];
+        const items = await withTimeout(readAll(log, problems, bases), `read p${partition}`);
+        batchBases.set(partition, bases);
+        const observed = checker.observe(`p${partition}`, items, { logEndOffset: log.logEndOffset, mustSurvive });
+        trace.push(`p${partition}: recovered [start ${log.logStartOffset}, end ${log.logEndOffset}], ${violations(observed)} violations`);
         result.badReads += await spotReads(rng, log);
       } catch (error) {
         problems.push(`life ${life}: reading p${partition} after recovery failed: ${describeError(error)}`);
@@ -311,7 +391,7 @@ async function runScenario(scenarioSeed: number, options: ScenarioOptions): Prom
         const records = randomRecords(rng, `l${life}.after.${log.partition}`, 2, 50);
         for (const record of records) checker.sent(`p${log.partition}`, record.id, valueHash(record.value));
         const appended = await withTimeout(
-          log.append(buildTestBatch(records, { producerId: 99, baseSequence: life, timestampMs: 1_700_000_000_000 })),
+          log.append(buildTestBatch(records, { producerId: 99, baseSequence: life, timestampMs: Date.now() })),
           'append after recovery',
         );
         await log.flush();
@@ -366,8 +446,9 @@ async function runMany(count: number, options: ScenarioOptions, label: string, i
     counts: zeroCounts(),
     failing: [],
   };
-  for (let i = 0; i < count; i++) {
-    const scenarioSeed = Math.floor(master() * 0x7fffffff);
+  const only = process.env.FERRY_SCENARIO;
+  for (let i = 0; i < (only === undefined ? count : 1); i++) {
+    const scenarioSeed = only === undefined ? Math.floor(master() * 0x7fffffff) : Number(only);
     const result = await runScenario(scenarioSeed, options);
     totals.scenarios++;
     totals.cuts += result.cuts;
@@ -398,7 +479,8 @@ function failureReport(totals: Totals): string {
         .filter(([, value]) => value > 0)
         .map(([key, value]) => `${key}=${value}`)
         .join(' ');
-      return `scenario seed ${result.seed} (${counts}; bad spot reads ${result.badReads}):\n  ${[...result.problems.slice(0, 5), ...result.examples.slice(0, 8)].join('\n  ')}`;
+      const trace = result === totals.failing[0] ? `\n  trace:\n    ${result.trace.join('\n    ')}` : '';
+      return `scenario seed ${result.seed} (${counts}; bad spot reads ${result.badReads}):\n  ${[...result.problems.slice(0, 5), ...result.examples.slice(0, 8)].join('\n  ')}${trace}`;
     })
     .join('\n');
 }
@@ -417,6 +499,16 @@ describe('power loss under the storage engine', () => {
     assert.ok(totals.acked > 0, 'the scenarios acknowledged something');
     assert.equal(totals.failing.length, 0, `${totals.failing.length} failing scenarios (FERRY_SEED=${seed}):\n${failureReport(totals)}`);
     console.log(`flush interval: ${totals.counts.lostUnflushed} acknowledged records were in the unflushed window at a cut (allowed)`);
+  });
+
+  it(`log surgery: ${SURGERY_SCENARIOS} scenarios of truncation, DeleteRecords and retention between cuts keep every other acknowledged record`, async () => {
+    const totals = await runMany(
+      SURGERY_SCENARIOS,
+      { flush: { kind: 'always' }, paceMs: 0, withLogSurgery: true },
+      'flush always + log surgery',
+    );
+    assert.ok(totals.acked > 0, 'the scenarios acknowledged something');
+    assert.equal(totals.failing.length, 0, `${totals.failing.length} failing scenarios (FERRY_SEED=${seed}):\n${failureReport(totals)}`);
   });
 
   it(`disk errors: ${DISK_ERROR_SCENARIOS} scenarios with ENOSPC / EIO on a random call fail appends with typed errors and lose nothing acknowledged`, async () => {
@@ -456,4 +548,160 @@ describe('power loss under the storage engine', () => {
       assert.ok(totals.counts.lost > 0, `a disk that ignores ${what} must show loss: ${JSON.stringify(totals.counts)}`);
     });
   }
+});
+
+describe('power loss: every cut point of a short run, then a second cut', () => {
+  // The random scenarios above sample cut points; this tries each call of a short run with a
+  // few rolls (once keeping no unsynced name, once keeping all of them), then recovers, appends
+  // more, cuts again keeping sizes but not unsynced data, and runs retention.
+  it('loses nothing acknowledged, and retention deletes nothing recent, whichever call the first cut lands on', async () => {
+    const config: Partial<LogConfig> = { flush: { kind: 'always' }, segmentBytes: 2048 };
+    const failures: string[] = [];
+    let cutPoints = 0;
+    for (let step = 0; ; step++) {
+      // Each cut point twice: with none of the unsynced names kept, and with all of them.
+      const cutAt = 1 + Math.floor(step / 2);
+      const metadata = step % 2 === 0 ? 'durableOnly' : 'all';
+      const rng = mulberry32(seed + step);
+      const logger = new RecordingLogger();
+      let fs = new FaultFileSystem({ rng });
+      await fs.mkdir(DATA_DIR);
+      await fs.syncDir('/');
+      const checker = new LogChecker();
+      const open = async (): Promise<{ manager: LogManager; log: PartitionLog }> => {
+        const manager = await openLogManager({ dataDir: DATA_DIR, fs, logger, defaults: config });
+        return { manager, log: await manager.createLog(TOPIC, 0, config) };
+      };
+      const appendSome = async (log: PartitionLog, tag: string, count: number): Promise<void> => {
+        for (let n = 0; n < count; n++) {
+          const records = randomRecords(rng, `${tag}.${n}`, 4, 100);
+          for (const record of records) checker.sent('p0', record.id, valueHash(record.value));
+          const appended = await log.append(buildTestBatch(records, { producerId: 1, baseSequence: n, timestampMs: Date.now() }));
+          for (let i = 0; i < records.length; i++)
+            checker.acked('p0', records[i]!.id, appended.baseOffset + i, appended.baseOffset + i, performance.now());
+        }
+      };
+      // First life: open and append across a few rolls, cut at call `cutAt`.
+      const firstCut = fs.scheduleCut(cutAt, { rng, metadata, tearLastWrite: true });
+      let first: { manager: LogManager; log: PartitionLog } | null = null;
+      try {
+        first = await open();
+        await appendSome(first.log, 'first', 12);
+      } catch {
+        // the cut
+      }
+      if (fs.alive) {
+        // The run ended before call `cutAt`: every cut point has been tried.
+        fs.cancelScheduledCut();
+        await first?.manager.close();
+        break;
+      }
+      cutPoints++;
+      fs = await firstCut;
+      await first?.manager.close().catch(() => {});
+      // Second life: recover, append more (fsynced), then a cut that keeps sizes, not data.
+      let { manager, log } = await open();
+      await appendSome(log, 'second', 12);
+      fs = fs.powerCut({ rng, metadata: 'durableOnly', sizeWithoutData: true });
+      await manager.close().catch(() => {});
+      ({ manager, log } = await open());
+      await manager.enforceRetention();
+      const counts = checker.observe('p0', await readAll(log, []), { logEndOffset: log.logEndOffset });
+      await manager.close();
+      if (violations(counts) > 0) {
+        const deleted = logger.lines.filter((line) => line.msg === 'deleted old segments').map((line) => JSON.stringify(line.obj));
+        failures.push(
+          `first cut at call ${cutAt} (${metadata}): ${checker.summary().split('\n')[0]}; retention: ${deleted.join('; ') || 'deleted nothing'}`,
+        );
+      }
+    }
+    console.log(`every cut point: ${cutPoints} first cuts tried, ${failures.length} lost acknowledged records`);
+    assert.ok(cutPoints > 40, `the sweep covered the run (${cutPoints} cuts)`);
+    assert.deepEqual(failures, []);
+  });
+});
+
+describe('power loss: regressions', () => {
+  // Found by the log-surgery scenarios (FERRY_SEED=1613860898, scenario 1919717356), reduced
+  // here to its steps. A cut lands in a segment roll after the new segment exists and before the
+  // old one's index files are synced. Recovery rebuilds those index files and writes them without
+  // fsync (recovery.ts: persistIndexes(false)); nothing syncs them later (the next roll's
+  // persistIndexes(true) only writes dirty indexes of the segment it closes) while the recovery
+  // point moves past the segment. A second cut that keeps the files' sizes but not their data
+  // (XFS, ext4 data=writeback) leaves a time index of one all-zero entry: it passes the sanity
+  // check, the segment's largest timestamp reads as 0 (1970), and the next retention run deletes
+  // a whole segment of records acknowledged moments ago.
+  it('index files rebuilt by recovery are synced before the recovery point passes them: retention keeps recent records after a second cut', {
+    todo: 'storage engine bug, open: recovery writes rebuilt index files without fsync (see the comment above)',
+  }, async () => {
+    const config: Partial<LogConfig> = { flush: { kind: 'always' }, segmentBytes: 8192, indexIntervalBytes: 4096 };
+    // One timestamp for every batch, as a burst within a millisecond has: the closed segment's
+    // time index then holds a single entry.
+    const timestampMs = Date.now();
+    const firstLife = async (fs: FaultFileSystem, rng: Rng, checker: LogChecker): Promise<LogManager | null> => {
+      let manager: LogManager | null = null;
+      try {
+        manager = await openLogManager({ dataDir: DATA_DIR, fs, logger: new RecordingLogger(), defaults: config });
+        const log = await manager.createLog(TOPIC, 0, config);
+        for (let n = 0; n < 24; n++) {
+          const records = randomRecords(rng, `first.${n}`, 4, 200);
+          for (const record of records) checker.sent('p0', record.id, valueHash(record.value));
+          const appended = await log.append(buildTestBatch(records, { producerId: 1, baseSequence: n, timestampMs }));
+          for (let i = 0; i < records.length; i++) checker.acked('p0', records[i]!.id, appended.baseOffset + i, appended.baseOffset + i, 0);
+        }
+      } catch {
+        // the cut
+      }
+      return manager;
+    };
+    const freshDisk = async (): Promise<FaultFileSystem> => {
+      const fs = new FaultFileSystem({ rng: mulberry32(seed), shuffleReaddir: false });
+      await fs.mkdir(DATA_DIR);
+      await fs.syncDir('/');
+      return fs;
+    };
+
+    // A dry run finds the call to aim at: the sync of the first segment's offset index at its roll.
+    const dry = await freshDisk();
+    dry.journal = [];
+    await (await firstLife(dry, mulberry32(seed + 1), new LogChecker()))?.close();
+    const aim = dry.journal.indexOf(`sync ${DATA_DIR}/${TOPIC}-0/00000000000000000000.index`);
+    assert.ok(aim > 0, `the first segment rolled and synced its index: ${dry.journal.join(', ')}`);
+
+    const checker = new LogChecker();
+    let fs = await freshDisk();
+    const cut = fs.scheduleCut(aim + 1, { rng: mulberry32(seed + 2), metadata: 'all' });
+    const crashed = await firstLife(fs, mulberry32(seed + 1), checker);
+    fs = await cut;
+    await crashed?.close().catch(() => {});
+
+    const logger = new RecordingLogger();
+    let manager = await openLogManager({ dataDir: DATA_DIR, fs, logger, defaults: config });
+    let log = await manager.createLog(TOPIC, 0, config);
+    const rng = mulberry32(seed + 3);
+    for (let n = 0; n < 24; n++) {
+      const records = randomRecords(rng, `second.${n}`, 4, 200);
+      for (const record of records) checker.sent('p0', record.id, valueHash(record.value));
+      const appended = await log.append(buildTestBatch(records, { producerId: 2, baseSequence: n, timestampMs }));
+      for (let i = 0; i < records.length; i++) checker.acked('p0', records[i]!.id, appended.baseOffset + i, appended.baseOffset + i, 0);
+    }
+    const neverSynced = fs
+      .listFiles(`${DATA_DIR}/${TOPIC}-0`)
+      .filter((file) => /index$/.test(file) && !fs.peek(file)!.equals(fs.peekDurable(file)!));
+    fs = fs.powerCut({ rng, metadata: 'durableOnly', sizeWithoutData: true });
+    await manager.close().catch(() => {});
+
+    manager = await openLogManager({ dataDir: DATA_DIR, fs, logger, defaults: config });
+    log = await manager.createLog(TOPIC, 0, config);
+    await manager.enforceRetention();
+    const counts = checker.observe('p0', await readAll(log, []), { logEndOffset: log.logEndOffset });
+    const deleted = logger.lines.filter((line) => line.msg === 'deleted old segments').map((line) => JSON.stringify(line.obj));
+    await manager.close();
+    assert.equal(
+      counts.lost,
+      0,
+      `${counts.lost} acknowledged records (timestamped now) deleted by retention after the second cut: ${deleted.join('; ')}; ` +
+        `index files written but never fsynced before it: ${neverSynced.join(', ')}`,
+    );
+  });
 });
