@@ -35,7 +35,10 @@ test('a clean restart keeps acked records acked and redelivers the unacked ones 
   await again.waitFor(13);
   const redelivered = again.messages.map((m) => `${m.partition}:${m.offset}`).sort();
   assert.deepEqual(redelivered, ['0:3', '0:4', '0:6', '0:7', '0:8', '1:1', '1:2', '1:4', '1:5', '1:6', '1:7', '1:8', '1:9'].sort());
-  assert.ok(again.messages.every((m) => m.deliveryCount === 2), 'delivered once before the restart');
+  assert.ok(
+    again.messages.every((m) => m.deliveryCount === 2),
+    'delivered once before the restart',
+  );
 });
 
 interface ChildLog {
@@ -79,7 +82,11 @@ test('after kill -9 every unacked record is delivered again and no confirmed ack
   const broker = closeAtEnd(dir, await openQueueBroker(dir));
   const inbox = new Inbox();
   const consumer = await broker.subscribe('jobs', 's', 'shared', { prefetch: 1000, onDeliver: inbox.onDeliver });
-  inbox.onMessages = (messages) => void consumer.ack(0, messages.map((m) => m.offset));
+  inbox.onMessages = (messages) =>
+    void consumer.ack(
+      0,
+      messages.map((m) => m.offset),
+    );
   await eventually(async () => (await broker.describeSubscription('jobs', 's')).backlog === 0, 10_000, 'backlog drained');
   const redelivered = new Set(inbox.messages.map((m) => m.offset));
   const confirmedAgain = [...log.confirmed].filter((offset) => redelivered.has(offset));
