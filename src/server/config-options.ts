@@ -66,6 +66,21 @@ export function text(defaultValue: string, description: string, valueHint = '<te
   };
 }
 
+/** `auto` or an integer in [min, max]. */
+export function autoOrInteger(description: string, min: number, max: number): OptionSpec<'auto' | number> {
+  const number = integer(0, description, min, max);
+  return {
+    valueHint: `auto|<int>`,
+    defaultValue: 'auto',
+    description,
+    parse(raw) {
+      if (raw === 'auto' || (typeof raw === 'string' && raw.trim() === 'auto')) return { value: 'auto' };
+      const parsed = number.parse(raw);
+      return 'expected' in parsed ? { expected: `auto or ${parsed.expected}` } : parsed;
+    },
+  };
+}
+
 /** A string that may be empty: empty means "derive it" (documented per option). */
 export function optionalText(description: string, valueHint = '<text>'): OptionSpec<string> {
   return {

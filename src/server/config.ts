@@ -4,6 +4,7 @@ import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
 import {
+  autoOrInteger,
   boolean,
   editDistance,
   integer,
@@ -35,7 +36,11 @@ const serverOptions = {
   host: text('127.0.0.1', 'Address every listener binds; 0.0.0.0 listens on all interfaces.', '<host>'),
   nativePort: integer(7420, 'TCP port of the native protocol (the TypeScript client and the CLI); 0 picks a free port.', 0, MAX_PORT),
   httpPort: integer(7480, 'HTTP port of /healthz and /readyz; 0 picks a free port.', 0, MAX_PORT),
-  kafkaPort: integer(9092, 'TCP port of the Kafka protocol listener; 0 picks a free port, -1 turns the listener off.', -1, MAX_PORT),
+  kafkaPort: autoOrInteger(
+    'Port of the Kafka protocol listener. auto: 9092 if free, else no Kafka listener (a warning); 0: a free port; -1: off.',
+    -1,
+    MAX_PORT,
+  ),
   advertisedHost: optionalText(
     'Host Kafka clients are told to connect to (advertised.listeners); empty: host, or the hostname when host is 0.0.0.0.',
     '<host>',
@@ -383,7 +388,8 @@ function checkCrossFieldRules(config: FerryConfig, chosen: Map<string, ConfigEnt
   const ports: [string, number][] = [
     ['nativePort', config.nativePort],
     ['httpPort', config.httpPort],
-    ['kafkaPort', config.kafkaPort],
+    // `auto` tries Kafka's usual port and gives way if it is taken: no conflict to report.
+    ['kafkaPort', config.kafkaPort === 'auto' ? 0 : config.kafkaPort],
   ];
   const bound = ports.filter(([, port]) => port > 0);
   for (let i = 0; i < bound.length; i++) {

@@ -19,7 +19,7 @@ export interface RunningFerry {
   /** Ports actually bound (differ from the config when it asked for 0). */
   readonly nativePort: number;
   readonly httpPort: number;
-  /** null when the Kafka listener is off (`kafkaPort` -1). */
+  /** null when the Kafka listener is off (`kafkaPort` -1, or `auto` with 9092 taken). */
   readonly kafkaPort: number | null;
   readonly broker: Broker;
   /**
@@ -62,19 +62,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     native = await listen('native', config.host, config.nativePort, () =>
       startNativeServer({ broker: openBroker, host: config.host, port: config.nativePort, logger, limits: config.native }),
     );
-    if (config.kafkaPort >= 0) {
-      kafka = await listen('kafka', config.host, config.kafkaPort, () =>
-        startKafkaServer({
-          broker: openBroker,
-          host: config.host,
-          port: config.kafkaPort,
-          advertisedHost: config.advertisedHost || undefined,
-          advertisedPort: config.advertisedPort || undefined,
-          logger,
-          limits: config.kafka,
-        }),
-      );
-    }
+    kafka = await startKafkaListener(config, openBroker, logger);
   } catch (error) {
     await closeQuietly(logger, native, broker ?? logs, health);
     throw toFerryError(error, ErrorCode.STORAGE_ERROR);
@@ -96,6 +84,39 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       return closing;
     },
   };
+}
+
+/** Kafka's usual port, which `kafkaPort: auto` tries. */
+export const KAFKA_DEFAULT_PORT = 9092;
+
+/**
+ * The Kafka listener as `kafkaPort` asks: off (-1), on a given port (failing the start if it is
+ * taken), or `auto`: 9092 if free. `auto` gives way with a warning rather than failing, so a
+ * broker started for the native protocol alone never fails because a Kafka runs on this machine.
+ */
+async function startKafkaListener(config: FerryConfig, broker: Broker, logger: Logger): Promise<KafkaServer | null> {
+  if (config.kafkaPort === -1) return null;
+  const port = config.kafkaPort === 'auto' ? KAFKA_DEFAULT_PORT : config.kafkaPort;
+  const start = () =>
+    startKafkaServer({
+      broker,
+      host: config.host,
+      port,
+      advertisedHost: config.advertisedHost || undefined,
+      advertisedPort: config.advertisedPort || undefined,
+      logger,
+      limits: config.kafka,
+    });
+  try {
+    return await listen('kafka', config.host, port, start);
+  } catch (error) {
+    if (config.kafkaPort !== 'auto') throw error;
+    logger.warn(
+      { host: config.host, port, reason: (error as Error).message },
+      'kafka listener not started: its port is taken (set kafkaPort to a port, 0 for any, or -1 for none)',
+    );
+    return null;
+  }
 }
 
 interface Listener {

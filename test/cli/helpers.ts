@@ -90,6 +90,8 @@ export async function startBroker(
     '0',
     '--http-port',
     '0',
+    '--kafka-port',
+    '0',
     '--log-level',
     'warn',
     ...(options.args ?? []),

@@ -23,7 +23,8 @@ function assertConfigError(error: unknown, pattern: RegExp): true {
   return true;
 }
 
-test('defaults: data in ./data, bound to 127.0.0.1, ports 7420 and 7480, flush always', () => {
+test('defaults: data in ./data, bound to 127.0.0.1, ports 7420 and 7480, Kafka auto, flush always', () => {
+  assert.equal(DEFAULT_FERRY_CONFIG.kafkaPort, 'auto');
   assert.equal(DEFAULT_FERRY_CONFIG.dataDir, './data');
   assert.equal(DEFAULT_FERRY_CONFIG.host, '127.0.0.1');
   assert.equal(DEFAULT_FERRY_CONFIG.nativePort, 7420);
@@ -97,6 +98,10 @@ test('a bad value names the key, the value and its source', () => {
     (e) => assertConfigError(e, /httpPort \(flag --http-port\)/),
   );
   assert.throws(
+    () => resolveConfig({ flags: flagEntries({ kafkaPort: 'sometimes' }) }),
+    (e) => assertConfigError(e, /kafkaPort \(flag --kafka-port\): expected auto or an integer from -1 to 65535/),
+  );
+  assert.throws(
     () => resolveConfig({ file: [{ key: 'broker.autoCreateTopics', raw: 'yes', origin: 'file f.json' }] }),
     (e) => assertConfigError(e, /broker\.autoCreateTopics \(file f\.json\): expected true or false/),
   );
@@ -138,12 +143,31 @@ test('file errors: missing file, bad JSON, non-scalar value, properties line wit
   );
 });
 
-test('the native and http ports must differ unless 0', () => {
+test('the native, http and Kafka ports must differ unless 0 (Kafka auto gives way instead)', () => {
   assert.throws(
     () => resolveConfig({ flags: flagEntries({ nativePort: '9000', httpPort: '9000' }) }),
-    (e) => assertConfigError(e, /must differ/),
+    (e) => assertConfigError(e, /nativePort \(flag --native-port\) and httpPort \(flag --http-port\) are both 9000: they must differ/),
   );
-  assert.equal(resolveConfig({ flags: flagEntries({ nativePort: '0', httpPort: '0' }) }).httpPort, 0);
+  assert.throws(
+    () => resolveConfig({ env: envEntries({ FERRY_HTTP_PORT: '9093' }), flags: flagEntries({ kafkaPort: '9093' }) }),
+    (e) => assertConfigError(e, /httpPort \(env FERRY_HTTP_PORT\) and kafkaPort \(flag --kafka-port\) are both 9093/),
+  );
+  assert.equal(resolveConfig({ env: envEntries({ FERRY_HTTP_PORT: '9092' }) }).kafkaPort, 'auto');
+  assert.equal(resolveConfig({ flags: flagEntries({ nativePort: '0', httpPort: '0', kafkaPort: '0' }) }).httpPort, 0);
+  assert.equal(resolveConfig({ flags: flagEntries({ httpPort: '9092', kafkaPort: '-1' }) }).kafkaPort, -1);
+});
+
+test('Kafka limits carry a kafka prefix in flags and env, and a kafka section in files', () => {
+  const config = resolveConfig({
+    flags: flagEntries({ kafkaMaxConnections: '5', maxConnections: '6' }),
+    env: envEntries({ FERRY_KAFKA_IDLE_TIMEOUT_MS: '1000' }),
+    file: [{ key: 'kafka.maxRequestBytes', raw: 4096, origin: 'file f.json' }],
+  });
+  assert.equal(config.kafka.maxConnections, 5);
+  assert.equal(config.native.maxConnections, 6);
+  assert.equal(config.kafka.idleTimeoutMs, 1000);
+  assert.equal(config.native.idleTimeoutMs, DEFAULT_NATIVE_LIMITS.idleTimeoutMs);
+  assert.equal(config.kafka.maxRequestBytes, 4096);
 });
 
 test('every option has a unique flag, env name and file key, and a one-line description', () => {
