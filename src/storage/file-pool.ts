@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, FerryError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { Deque } from './deque.ts';
 import type { FileSystem, OpenMode, StorageFile } from './types.ts';
 
 /**
@@ -21,7 +22,8 @@ export class FilePool {
   private openCount = 0;
   /** Open and unpinned, least recently used first (Map keeps insertion order). */
   private readonly idle = new Map<PooledFile, true>();
-  private waiters: (() => void)[] = [];
+  /** Opens waiting for a slot, first come first served. */
+  private readonly waiters = new Deque<() => void>();
 
   constructor(fs: FileSystem, maxOpenFiles: number, logger: Logger) {
     assert.ok(Number.isSafeInteger(maxOpenFiles) && maxOpenFiles >= 1, 'maxOpenFiles must be a positive integer');
@@ -83,11 +85,10 @@ export class FilePool {
     this.idle.delete(file);
   }
 
+  /** One slot freed or one file became evictable: one waiter can make progress. Waking them all
+   *  would have thousands retry for every release when 10,000 logs open at once. */
   private wake(): void {
-    if (this.waiters.length === 0) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+    this.waiters.shift()?.();
   }
 }
 

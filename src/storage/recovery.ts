@@ -47,13 +47,20 @@ interface SegmentFiles {
 export async function loadPartitionLog(options: LoadLogOptions): Promise<FerryPartitionLog> {
   const { env, dir, config } = options;
   const { fs, logger } = env;
-  await fs.mkdir(dir);
   const dirSync = new DirSync(fs, dir);
   const settings = { indexIntervalBytes: config.indexIntervalBytes };
-  const files = await listSegmentFiles(options);
-
-  const logStartOffset = await readLogStartOffset(options);
-  const epochCache = new LeaderEpochCache(await readEpochEntries(options));
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await fs.mkdir(dir); // a new log: its name in the data dir is synced with its first flush
+    names = [];
+  }
+  const files = await listSegmentFiles(options, names);
+  // Checkpoints are read only when listed: 10,000 new logs cost no failed opens.
+  const logStartOffset = names.includes(LOG_START_OFFSET_CHECKPOINT) ? await readLogStartOffset(options) : 0;
+  const epochCache = new LeaderEpochCache(names.includes(LEADER_EPOCH_CHECKPOINT) ? await readEpochEntries(options) : []);
 
   const segments: LogSegment[] = [];
   for (const [baseOffset, present] of [...files].sort((a, b) => a[0] - b[0])) {
@@ -98,12 +105,12 @@ export async function loadPartitionLog(options: LoadLogOptions): Promise<FerryPa
   return new FerryPartitionLog(env, options.topic, options.partition, dirSync, config, loaded);
 }
 
-async function listSegmentFiles(options: LoadLogOptions): Promise<Map<number, SegmentFiles>> {
+async function listSegmentFiles(options: LoadLogOptions, names: readonly string[]): Promise<Map<number, SegmentFiles>> {
   const { env, dir } = options;
-  const { fs, logger } = env;
+  const { logger } = env;
   const files = new Map<number, SegmentFiles>();
   const orphans: { name: string; baseOffset: number; kind: SegmentFileKind }[] = [];
-  for (const name of await fs.readdir(dir)) {
+  for (const name of names) {
     const parsed = parseSegmentFileName(name);
     if (parsed !== null) {
       orphans.push({ name, ...parsed });

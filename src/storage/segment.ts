@@ -68,6 +68,8 @@ export class LogSegment implements IndexHolder {
   /** When this segment started receiving data, for segment.ms; -1 while empty. */
   rollBaseMs = -1;
   private bytesSinceIndexEntry = 0;
+  /** The scan of the last rebuild by loadIndexes: a caller about to scan the same bytes uses it. */
+  private rebuildScan: ScanResult | null = null;
   isActive: boolean;
 
   private constructor(
@@ -185,13 +187,19 @@ export class LogSegment implements IndexHolder {
       if (problem === null) indexes = { offsetIndex, timeIndex };
     }
     if (indexes === null) {
-      this.env.logger.warn({ file, reason: problem }, 'index file missing or failed its sanity check: rebuilding it from the log');
       const result = await this.rebuildIndexes(false);
-      if (result.stop !== 'end') {
-        throw new SegmentCorruptError(this, result);
-      }
+      if (result.stop !== 'end') throw new SegmentCorruptError(this, result);
+      this.rebuildScan = result;
       indexes = this.indexes!;
-      await this.persistIndexes(false);
+      // An active segment too small for an entry has no index files (close skips empty ones):
+      // nothing was lost then, and nothing is worth a warning.
+      const isExpectedEmpty = problem === 'missing' && indexes.offsetIndex.entryCount === 0 && indexes.timeIndex.entryCount === 0;
+      if (isExpectedEmpty) {
+        this.env.logger.debug({ file, reason: problem }, 'no index file for a segment without index entries');
+      } else {
+        this.env.logger.warn({ file, reason: problem }, 'index file missing or failed its sanity check: rebuilt it from the log');
+        await this.persistIndexes(false);
+      }
     } else {
       this.indexes = indexes;
       if (!this.isActive) this.maxTimestampFromIndex(indexes.timeIndex);
@@ -279,7 +287,13 @@ export class LogSegment implements IndexHolder {
   async loadActiveTail(): Promise<ScanResult> {
     this.isActive = true;
     this.env.indexCache.remove(this);
+    this.rebuildScan = null;
     const { offsetIndex, timeIndex } = await this.loadIndexes();
+    if (this.rebuildScan !== null) {
+      // Rebuilt from the log just now: that scan saw every batch already.
+      this.bytesSinceIndexEntry = this.sizeBytes - offsetIndex.lastPosition;
+      return this.rebuildScan;
+    }
     this.maxTimestampFromIndex(timeIndex);
     const result = await this.scanTail(offsetIndex);
     if (result.stop !== 'end') return result;
@@ -357,7 +371,7 @@ export class LogSegment implements IndexHolder {
       [indexes.timeIndex, this.timeIndexPath],
     ] as const) {
       const hadFile = filePath === this.indexPath ? this.hasIndexFile : this.hasTimeIndexFile;
-      if (!index.isDirty && hadFile) continue;
+      if (hadFile ? !index.isDirty : index.entryCount === 0) continue;
       const file = this.indexFileHandle(filePath);
       const data = index.encode();
       await file.write(data, 0);

@@ -1,6 +1,5 @@
 /** Shared pieces of the storage engine's tests: temp dirs, a counting file system, readers. */
-import { rm, unlink } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -11,8 +10,8 @@ import { NodeFileSystem } from '../../src/storage/node-file-system.ts';
 import type { FileSystem, LogConfig, LogManager, OpenMode, PartitionLog, StorageFile } from '../../src/storage/types.ts';
 import { parseBatches, type StoredBatch } from './batch-fixtures.ts';
 
-export async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-storage-'));
+export async function tempDir(t: TestContext, base = os.tmpdir()): Promise<string> {
+  const dir = await mkdtemp(path.join(base, 'ferry-storage-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -21,6 +20,7 @@ export async function tempDir(t: TestContext): Promise<string> {
 export class CountingFileSystem implements FileSystem {
   readonly inner = new NodeFileSystem();
   syncs = 0;
+  syncsCompleted = 0;
   syncDirs = 0;
   writes = 0;
   opens = 0;
@@ -28,6 +28,8 @@ export class CountingFileSystem implements FileSystem {
   maxOpenNow = 0;
   /** Delay added to every file sync, so concurrent appends pile up behind it. */
   syncDelayMs = 0;
+  /** Every file sync fails with EIO while set. */
+  failSyncs = false;
   /** Called before every positional read; may delay it. */
   beforeRead: ((filePath: string) => Promise<void>) | null = null;
 
@@ -49,7 +51,9 @@ export class CountingFileSystem implements FileSystem {
       sync: async () => {
         this.syncs++;
         if (this.syncDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.syncDelayMs));
-        return file.sync();
+        if (this.failSyncs) throw Object.assign(new Error(`EIO: i/o error, fsync '${filePath}'`), { code: 'EIO' });
+        await file.sync();
+        this.syncsCompleted++;
       },
       truncate: (length) => file.truncate(length),
       size: () => file.size(),
@@ -98,8 +102,8 @@ export interface Harness {
   open(options?: Partial<Parameters<typeof openLogManager>[0]> & LogManagerTuning): Promise<LogManager>;
 }
 
-export async function harness(t: TestContext, defaults: Partial<LogConfig> = SMALL): Promise<Harness> {
-  const dataDir = await tempDir(t);
+export async function harness(t: TestContext, defaults: Partial<LogConfig> = SMALL, baseDir?: string): Promise<Harness> {
+  const dataDir = await tempDir(t, baseDir);
   const logger = new RecordingLogger();
   const opened: LogManager[] = [];
   t.after(async () => {
