@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
-import { BatchField, checkBatch } from '../common/record-batch-header.ts';
+import { BATCH_HEADER_BYTES, BatchField, batchSizeBytes, CURRENT_MAGIC, checkBatch } from '../common/record-batch-header.ts';
 import { MAX_SEGMENT_BYTES } from './log-config.ts';
 
 /** What an append holds, learned while checking it. */
@@ -10,13 +10,16 @@ export interface AppendShape {
   sizeBytes: number;
 }
 
+const MAX_INT32 = 0x7fff_ffff;
+
 /**
- * Checks every batch of an append before anything is queued, so a bad one refuses the whole
- * append with nothing written: CORRUPT_MESSAGE (truncated, bad length, magic, CRC),
- * MESSAGE_TOO_LARGE (a batch above maxBatchBytes), INVALID_RECORD (offset delta and record
- * count disagree: offsets would not be dense).
+ * The header checks the writer relies on to stamp offsets into an append safely, without its
+ * CRCs: whole batches (every length inside the buffer), magic 2, no batch above maxBatchBytes,
+ * and dense offsets (lastOffsetDelta + 1 = record count). Throws CORRUPT_MESSAGE,
+ * MESSAGE_TOO_LARGE or INVALID_RECORD before anything is queued. The full check of each batch
+ * (`verifyAppend`, CRC included) follows while the write runs.
  */
-export function checkAppend(batches: Buffer, maxBatchBytes: number, shape: AppendShape): void {
+export function checkAppendShape(batches: Buffer, maxBatchBytes: number, shape: AppendShape): void {
   const end = batches.length;
   if (end === 0) throw new FerryError(ErrorCode.CORRUPT_MESSAGE, 'append holds no record batch', { sizeBytes: 0 });
   if (end > MAX_SEGMENT_BYTES) {
@@ -25,12 +28,39 @@ export function checkAppend(batches: Buffer, maxBatchBytes: number, shape: Appen
   let at = 0;
   let batchCount = 0;
   let offsetCount = 0;
-  const limits = { maxBatchBytes };
   while (at < end) {
-    const sizeBytes = checkBatch(batches, at, end, limits);
+    const available = end - at;
+    if (available < BATCH_HEADER_BYTES) {
+      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch truncated: ${available} bytes, a header needs ${BATCH_HEADER_BYTES}`, {
+        at,
+        available,
+      });
+    }
+    const sizeBytes = batchSizeBytes(batches, at);
+    if (sizeBytes < BATCH_HEADER_BYTES) {
+      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch length ${sizeBytes} is smaller than its header`, { at, sizeBytes });
+    }
+    if (sizeBytes > maxBatchBytes) {
+      throw new FerryError(ErrorCode.MESSAGE_TOO_LARGE, `record batch of ${sizeBytes} bytes exceeds the limit of ${maxBatchBytes}`, {
+        at,
+        sizeBytes,
+        maxBatchBytes,
+      });
+    }
+    if (sizeBytes > available) {
+      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch declares ${sizeBytes} bytes but only ${available} follow`, {
+        at,
+        sizeBytes,
+        available,
+      });
+    }
+    const magic = batches.readInt8(at + BatchField.magic);
+    if (magic !== CURRENT_MAGIC) {
+      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch magic ${magic} is not supported (only v2)`, { at, magic });
+    }
     const lastOffsetDelta = batches.readInt32BE(at + BatchField.lastOffsetDelta);
     const recordCount = batches.readInt32BE(at + BatchField.recordCount);
-    if (recordCount !== lastOffsetDelta + 1) {
+    if (lastOffsetDelta < 0 || recordCount !== lastOffsetDelta + 1) {
       throw new FerryError(ErrorCode.INVALID_RECORD, `record batch has ${recordCount} records but lastOffsetDelta ${lastOffsetDelta}`, {
         at,
         recordCount,
@@ -42,10 +72,24 @@ export function checkAppend(batches: Buffer, maxBatchBytes: number, shape: Appen
     at += sizeBytes;
   }
   // A segment's offsets are int32 relative to its base: one append must fit in one segment.
-  if (offsetCount > 0x7fff_ffff) {
+  if (offsetCount > MAX_INT32) {
     throw new FerryError(ErrorCode.INVALID_RECORD, `append claims ${offsetCount} records`, { offsetCount });
   }
   shape.batchCount = batchCount;
   shape.offsetCount = offsetCount;
   shape.sizeBytes = end;
+}
+
+/** checkBatch (CRC and all) on every batch of an append whose shape was checked; the error, or
+ *  null when every batch is valid. Offsets and the leader epoch are outside the CRC, so this
+ *  holds before and after they are stamped. */
+export function verifyAppend(batches: Buffer, maxBatchBytes: number): FerryError | null {
+  const limits = { maxBatchBytes };
+  try {
+    for (let at = 0; at < batches.length; ) at += checkBatch(batches, at, batches.length, limits);
+    return null;
+  } catch (error) {
+    if (error instanceof FerryError) return error;
+    throw error;
+  }
 }

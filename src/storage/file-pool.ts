@@ -217,6 +217,17 @@ export class PooledFile {
     }
   }
 
+  /** Writes `data` back to back at `position`: one pwritev when the file has it. */
+  async writev(data: readonly Buffer[], position: number, totalBytes: number): Promise<void> {
+    const handle = await this.acquire();
+    try {
+      if (handle.writev !== undefined) await handle.writev(data, position);
+      else await handle.write(Buffer.concat(data, totalBytes), position);
+    } finally {
+      this.release();
+    }
+  }
+
   async sync(): Promise<void> {
     const handle = await this.acquire();
     try {

@@ -33,6 +33,21 @@ class NodeStorageFile implements StorageFile {
     }
   }
 
+  async writev(data: readonly Buffer[], position: number): Promise<void> {
+    let buffers = data;
+    let at = position;
+    for (;;) {
+      const { bytesWritten } = await this.handle.writev(buffers as Buffer[], at);
+      at += bytesWritten;
+      // A short pwritev: drop what went out and go on with the rest.
+      let skip = bytesWritten;
+      let first = 0;
+      while (first < buffers.length && skip >= buffers[first]!.length) skip -= buffers[first++]!.length;
+      if (first === buffers.length) return;
+      buffers = [buffers[first]!.subarray(skip), ...buffers.slice(first + 1)];
+    }
+  }
+
   sync(): Promise<void> {
     return this.handle.datasync();
   }

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
-import {
-  BatchField,
-  batchSizeBytes,
-  patchBaseOffset,
-  patchLogAppendTime,
-  patchPartitionLeaderEpoch,
-  readInt64,
-} from '../common/record-batch-header.ts';
-import { type AppendShape, checkAppend } from './append-validation.ts';
+import { ErrorCode, FerryError } from '../common/errors.ts';
+import { checkAppendShape, verifyAppend } from './append-validation.ts';
+import { AppendWriter, type PendingAppend } from './append-writer.ts';
 import { writeCheckpoint } from './checkpoint-file.ts';
-import { Deque } from './deque.ts';
 import type { DirSync } from './dir-sync.ts';
 import { LEADER_EPOCH_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT } from './file-names.ts';
-import { GroupCommit } from './group-commit.ts';
 import type { LeaderEpochCache } from './leader-epoch-cache.ts';
 import { resolveLogConfig } from './log-config.ts';
+import { floorSegment, LogReader } from './log-reader.ts';
 import { decideRetention } from './retention.ts';
 import { LogSegment, SegmentCorruptError, type SegmentEnv } from './segment.ts';
-import { readSegmentBatches } from './segment-reader.ts';
 import type {
   AppendOptions,
   AppendResult,
@@ -31,38 +22,7 @@ import type {
   TimestampOffset,
 } from './types.ts';
 
-interface PendingAppend extends AppendShape {
-  kind: 'append';
-  batches: Buffer;
-  leaderEpoch: number;
-  baseOffset: number;
-  lastOffset: number;
-  logAppendTimeMs: number;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
-interface PendingTask {
-  kind: 'task';
-  run: () => Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-type QueueItem = PendingAppend | PendingTask;
-
-/** Appends queued while a write is in flight go out in one write, up to these bounds. */
-const MAX_WRITE_GROUP_BYTES = 8 * 1024 * 1024;
-const MAX_WRITE_GROUP_APPENDS = 1024;
-/** Remembered (offset -> position) pairs where reads ended: the next sequential read starts
- *  there without an index lookup. A few slots serve a few consumers of one partition. */
-const READ_CACHE_SLOTS = 4;
-/** A read retries when retention or truncation changed the segment list under it. */
-const MAX_READ_ATTEMPTS = 4;
 const MAX_INT32 = 0x7fff_ffff;
-/** A stored batch claiming more than this (or maxBatchBytes, if larger) is corrupt: a read never
- *  allocates what a damaged length field says. Above any sane max.message.bytes change. */
-const MIN_READ_BATCH_LIMIT_BYTES = 64 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 export interface PartitionLogEnv extends SegmentEnv {
@@ -86,14 +46,11 @@ export interface LoadedLog {
 }
 
 /**
- * One partition's log: an ordered list of segments, the last one active.
- *
- * Appends are validated synchronously, queued, and applied by a single writer in call order:
- * it takes every queued append (up to a bound), assigns offsets by patching headers, writes them
- * with one positional write, updates the indexes, and then acknowledges according to the flush
- * policy (for `always`, through group commit). Truncation, retention and other changes to the
- * segment list run as tasks in the same queue. Reads never wait for the writer: they see
- * committed bytes only, and retry if the segment list changed under them.
+ * One partition's log: an ordered list of segments, the last one active. Appends go through the
+ * single writer (append-writer.ts) in call order; reads go straight to the segments
+ * (log-reader.ts) and see committed bytes only. Changes to the segment list (truncation,
+ * retention, deleting records) run as tasks in the writer's queue, so they never overlap a
+ * write.
  */
 export class FerryPartitionLog implements PartitionLog {
   readonly topic: string;
@@ -113,25 +70,8 @@ export class FerryPartitionLog implements PartitionLog {
   private isClosing = false;
   private closing: Promise<void> | null = null;
   private hasCleanClose = false;
-  /** Bumped when the log is cut at its end: bytes a read saw may have been rewritten since, so
-   *  an in-flight read runs again. */
-  private truncationVersion = 0;
-  /** Bumped when old segments are deleted: what a read got is still right (it happened before),
-   *  but a read that failed because its file went away runs again (and then finds the new
-   *  log start offset). */
-  private deletionVersion = 0;
-  private readonly queue = new Deque<QueueItem>();
-  private isWriting = false;
-  private readonly group: PendingAppend[] = [];
-  private readonly groupBuffers: Buffer[] = [];
-  private readonly groupCommit: GroupCommit<PendingAppend>;
-  private flushTimer: NodeJS.Timeout | null = null;
-  /** Bytes were written since the last sync started: close has something to flush. */
-  private hasUnsyncedWrites = false;
-  private readonly cacheSegments: (LogSegment | null)[] = new Array<LogSegment | null>(READ_CACHE_SLOTS).fill(null);
-  private readonly cacheOffsets: number[] = new Array<number>(READ_CACHE_SLOTS).fill(-1);
-  private readonly cachePositions: number[] = new Array<number>(READ_CACHE_SLOTS).fill(0);
-  private cacheNext = 0;
+  private readonly writer: AppendWriter;
+  private readonly reader: LogReader;
 
   constructor(env: PartitionLogEnv, topic: string, partition: number, dirSync: DirSync, config: LogConfig, loaded: LoadedLog) {
     assert.ok(loaded.segments.length > 0, 'a log has at least its active segment');
@@ -151,7 +91,33 @@ export class FerryPartitionLog implements PartitionLog {
     this.hw = this.endOffset;
     this.recoveryPointOffset = Math.min(loaded.recoveryPoint, this.endOffset);
     this.epochs = loaded.epochCache;
-    this.groupCommit = new GroupCommit<PendingAppend>(this.syncActiveSegment, this.settleSynced);
+    this.writer = new AppendWriter({
+      logger: env.logger,
+      dirSync,
+      dataDirSync: env.dataDirSync,
+      config: () => this.cfg,
+      offlineError: () => this.offlineError,
+      activeSegment: () => this.activeSegment,
+      logEndOffset: () => this.endOffset,
+      now: env.now,
+      latestEpoch: () => this.epochs.latestEpoch(),
+      recordEpoch: (epoch, startOffset) => this.recordEpoch(epoch, startOffset),
+      startNextSegment: () => this.startNextSegment(),
+      advanceEndOffset: (nextOffset) => {
+        assert.ok(nextOffset > this.endOffset, 'the log end offset only grows on append');
+        this.endOffset = nextOffset;
+      },
+      advanceRecoveryPoint: (offset) => {
+        if (offset > this.recoveryPointOffset) this.recoveryPointOffset = offset;
+      },
+      goOffline: (reason, details) => this.goOffline(reason, details),
+    });
+    this.reader = new LogReader({
+      buffers: env.buffers,
+      segments: () => this.segments,
+      logEndOffset: () => this.endOffset,
+      config: () => this.cfg,
+    });
     if (loaded.offline !== undefined) this.goOffline(loaded.offline.reason, loaded.offline.details);
   }
 
@@ -191,7 +157,7 @@ export class FerryPartitionLog implements PartitionLog {
 
   /** How many fdatasyncs group commit ran (tests check coalescing with it). */
   get groupCommitSyncCount(): number {
-    return this.groupCommit.syncCount;
+    return this.writer.syncCount;
   }
 
   private get activeSegment(): LogSegment {
@@ -225,8 +191,13 @@ export class FerryPartitionLog implements PartitionLog {
       ...details,
     });
     this.env.logger.error({ topic: this.topic, partition: this.partition, reason, ...details }, 'partition taken offline');
-    this.clearFlushTimer();
+    this.writer?.clearFlushTimer();
   }
+
+  private readonly onCorrupt = (error: SegmentCorruptError): never => {
+    this.goOffline('corrupt segment', { file: error.segment.logPath, position: error.scan.position, reason: error.scan.reason });
+    throw this.offlineError;
+  };
 
   // -- append ---------------------------------------------------------------------------------
 
@@ -242,6 +213,7 @@ export class FerryPartitionLog implements PartitionLog {
         kind: 'append',
         batches,
         leaderEpoch,
+        isVerified: false,
         batchCount: 0,
         offsetCount: 0,
         sizeBytes: 0,
@@ -251,239 +223,21 @@ export class FerryPartitionLog implements PartitionLog {
         resolve,
         reject,
       };
-      // Throws (and so rejects) before anything is queued: nothing of a bad append is written.
-      checkAppend(batches, this.cfg.maxBatchBytes, item);
-      this.queue.push(item);
-      this.kickWriter();
+      // Throws (and so rejects) before anything is queued. The CRCs are checked by the writer
+      // while the write runs, except where stamping LogAppendTime rewrites them: check first.
+      checkAppendShape(batches, this.cfg.maxBatchBytes, item);
+      if (this.cfg.timestampType === 'LogAppendTime') {
+        const problem = verifyAppend(batches, this.cfg.maxBatchBytes);
+        if (problem !== null) throw problem;
+        item.isVerified = true;
+      }
+      this.writer.append(item);
     });
   }
 
-  private enqueueTask(run: () => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind: 'task', run, resolve, reject });
-      this.kickWriter();
-    });
-  }
-
-  private kickWriter(): void {
-    if (this.isWriting) return;
-    this.isWriting = true;
-    void this.drainQueue();
-  }
-
-  private async drainQueue(): Promise<void> {
-    try {
-      for (;;) {
-        const item = this.queue.peek();
-        if (item === undefined) break;
-        if (item.kind === 'task') {
-          this.queue.shift();
-          try {
-            await item.run();
-            item.resolve();
-          } catch (error) {
-            item.reject(error);
-          }
-        } else if (this.offlineError !== null) {
-          this.queue.shift();
-          item.reject(this.offlineError);
-        } else {
-          try {
-            await this.writeNextGroup(item);
-          } catch (error) {
-            // A broken invariant: nothing this log holds in memory can be trusted any more.
-            this.goOffline('internal error in the writer', { err: error });
-          }
-        }
-      }
-    } finally {
-      this.isWriting = false;
-    }
-  }
-
-  private async writeNextGroup(first: PendingAppend): Promise<void> {
-    const nowMs = this.env.now();
-    let segment = this.activeSegment;
-    try {
-      if (first.leaderEpoch > this.epochs.latestEpoch()) await this.recordEpoch(first.leaderEpoch, this.endOffset);
-      if (this.shouldRoll(segment, 0, this.endOffset, first, nowMs)) segment = await this.roll();
-    } catch (error) {
-      this.queue.shift();
-      first.reject(this.offlineError ?? toFerryError(error, ErrorCode.STORAGE_ERROR));
-      return;
-    }
-    const group = this.group;
-    const buffers = this.groupBuffers;
-    const position = segment.sizeBytes;
-    let bytes = 0;
-    let nextOffset = this.endOffset;
-    for (;;) {
-      const item = this.queue.peek();
-      if (item === undefined || item.kind !== 'append') break;
-      if (group.length > 0) {
-        if (group.length >= MAX_WRITE_GROUP_APPENDS || bytes + item.sizeBytes > MAX_WRITE_GROUP_BYTES) break;
-        if (item.leaderEpoch > this.epochs.latestEpoch() || this.shouldRoll(segment, bytes, nextOffset, item, nowMs)) break;
-      }
-      this.queue.shift();
-      this.stampBatches(item, nextOffset, nowMs);
-      nextOffset = item.lastOffset + 1;
-      bytes += item.sizeBytes;
-      group.push(item);
-      buffers.push(item.batches);
-    }
-    try {
-      await segment.log.write(group.length === 1 ? group[0]!.batches : Buffer.concat(buffers, bytes), position);
-    } catch (error) {
-      const failure = toFerryError(error, ErrorCode.STORAGE_ERROR);
-      for (const item of group) item.reject(failure);
-      group.length = 0;
-      buffers.length = 0;
-      await this.undoPartialWrite(segment, position);
-      return;
-    }
-    try {
-      let at = position;
-      for (const item of group) at = this.indexBatches(segment, item, at);
-      assert.equal(at, position + bytes, 'indexed bytes match written bytes');
-      assert.ok(nextOffset > this.endOffset, 'the log end offset only grows on append');
-      segment.sizeBytes = at;
-      if (segment.rollBaseMs < 0) segment.rollBaseMs = nowMs;
-      this.endOffset = nextOffset;
-      this.hasUnsyncedWrites = true;
-      this.settleWritten(group);
-    } catch (error) {
-      this.goOffline('internal error after a write', { file: segment.logPath, err: error });
-      for (const item of group) item.reject(this.offlineError);
-    } finally {
-      group.length = 0;
-      buffers.length = 0;
-    }
-  }
-
-  private shouldRoll(segment: LogSegment, pendingBytes: number, nextOffset: number, item: PendingAppend, nowMs: number): boolean {
-    const sizeBytes = segment.sizeBytes + pendingBytes;
-    if (sizeBytes === 0) return false;
-    if (sizeBytes + item.sizeBytes > this.cfg.segmentBytes) return true;
-    // Index entries hold offsets relative to the segment's base as int32.
-    if (nextOffset + item.offsetCount - 1 - segment.baseOffset > MAX_INT32) return true;
-    if (segment.isIndexFull) return true;
-    return segment.rollBaseMs >= 0 && nowMs - segment.rollBaseMs >= this.cfg.segmentMs;
-  }
-
-  /** Assigns offsets (and the epoch, and LogAppendTime) by patching each batch header. */
-  private stampBatches(item: PendingAppend, baseOffset: number, nowMs: number): void {
-    const batches = item.batches;
-    const epoch = item.leaderEpoch;
-    const isLogAppendTime = this.cfg.timestampType === 'LogAppendTime';
-    let at = 0;
-    let offset = baseOffset;
-    while (at < batches.length) {
-      patchBaseOffset(batches, at, offset);
-      if (epoch >= 0) patchPartitionLeaderEpoch(batches, at, epoch);
-      if (isLogAppendTime) patchLogAppendTime(batches, at, nowMs);
-      offset += batches.readInt32BE(at + BatchField.lastOffsetDelta) + 1;
-      at += batchSizeBytes(batches, at);
-    }
-    item.baseOffset = baseOffset;
-    item.lastOffset = offset - 1;
-    item.logAppendTimeMs = nowMs;
-  }
-
-  private indexBatches(segment: LogSegment, item: PendingAppend, position: number): number {
-    const batches = item.batches;
-    let at = 0;
-    while (at < batches.length) {
-      const sizeBytes = batchSizeBytes(batches, at);
-      const baseOffset = readInt64(batches, at + BatchField.baseOffset);
-      const lastOffset = baseOffset + batches.readInt32BE(at + BatchField.lastOffsetDelta);
-      segment.recordBatch(baseOffset, lastOffset, readInt64(batches, at + BatchField.maxTimestamp), position + at, sizeBytes);
-      at += sizeBytes;
-    }
-    return position + at;
-  }
-
-  private settleWritten(group: PendingAppend[]): void {
-    switch (this.cfg.flush.kind) {
-      case 'always':
-        for (const item of group) this.groupCommit.add(item);
-        break;
-      case 'interval':
-        for (const item of group) resolveAppend(item);
-        this.scheduleIntervalFlush();
-        break;
-      case 'none':
-        for (const item of group) resolveAppend(item);
-        break;
-    }
-  }
-
-  private async undoPartialWrite(segment: LogSegment, position: number): Promise<void> {
-    try {
-      await segment.log.truncate(position);
-    } catch (error) {
-      // Reads stop at the committed size and the next write overwrites from there; recovery
-      // would drop any leftover tail. Worth a line, not the partition.
-      this.env.logger.warn({ file: segment.logPath, position, err: error }, 'could not cut the tail of a failed write');
-    }
-  }
-
-  /** Sync of the active segment for group commit, interval flushes, rolls and close. */
-  private readonly syncActiveSegment = async (): Promise<void> => {
-    // After a failed fsync a later one can succeed without the lost pages: never ack on it.
-    if (this.offlineError !== null) throw this.offlineError;
-    const upTo = this.endOffset;
-    const segment = this.activeSegment;
-    this.hasUnsyncedWrites = false;
-    try {
-      // Names first: once the file's sync completes, its bytes must be reachable after a crash.
-      if (this.env.dataDirSync.isDirty) await this.env.dataDirSync.sync();
-      if (this.dirSync.isDirty) await this.dirSync.sync();
-      await segment.log.sync();
-    } catch (error) {
-      // After a failed fsync the kernel may have dropped the dirty pages ("fsyncgate"): what the
-      // page cache shows can no longer be trusted to be on disk. Stop serving this partition.
-      this.goOffline('sync failed', { file: segment.logPath, err: error });
-      throw error;
-    }
-    if (upTo > this.recoveryPointOffset) this.recoveryPointOffset = upTo;
-  };
-
-  private readonly settleSynced = (items: PendingAppend[], error: unknown): void => {
-    if (error === undefined) {
-      for (const item of items) resolveAppend(item);
-      return;
-    }
-    const failure = this.offlineError ?? toFerryError(error, ErrorCode.STORAGE_ERROR);
-    for (const item of items) item.reject(failure);
-  };
-
-  private scheduleIntervalFlush(): void {
-    const flush = this.cfg.flush;
-    if (this.flushTimer !== null || flush.kind !== 'interval') return;
-    this.flushTimer = setTimeout(this.onFlushTimer, flush.intervalMs);
-    this.flushTimer.unref();
-  }
-
-  private readonly onFlushTimer = (): void => {
-    this.flushTimer = null;
-    if (this.offlineError !== null) return;
-    this.groupCommit.flush().catch(() => {});
-  };
-
-  private clearFlushTimer(): void {
-    if (this.flushTimer === null) return;
-    clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-  }
-
-  /**
-   * Closes the active segment and starts a new one at the log end offset. The closed segment is
-   * synced first (whatever the flush policy): a torn write can then only ever be in the last
-   * segment, so damage anywhere else is corruption, not a crash.
-   */
-  private async roll(): Promise<LogSegment> {
+  /** Called by the writer, after a sync of the active segment, to roll. */
+  private async startNextSegment(): Promise<LogSegment> {
     const old = this.activeSegment;
-    await this.groupCommit.flush();
     const next = await LogSegment.create(this.env, this.dirSync, this.settings, this.endOffset);
     old.finishAsClosed();
     this.segments.push(next);
@@ -502,7 +256,7 @@ export class FerryPartitionLog implements PartitionLog {
   async read(offset: number, maxBytes: number, options?: ReadOptions): Promise<ReadResult> {
     this.throwIfUnusable();
     const maxOffset = options?.maxOffset ?? Number.POSITIVE_INFINITY;
-    const data = await this.withLayoutRetry(() => {
+    const data = await this.reader.withLayoutRetry(() => {
       if (!Number.isSafeInteger(offset) || offset < this.startOffset || offset > this.endOffset) {
         throw new FerryError(
           ErrorCode.OFFSET_OUT_OF_RANGE,
@@ -511,104 +265,14 @@ export class FerryPartitionLog implements PartitionLog {
         );
       }
       if (offset === this.endOffset || offset >= maxOffset) return Promise.resolve(EMPTY);
-      return this.readSegments(offset, maxBytes, maxOffset);
-    });
+      return this.reader.read(offset, maxBytes, maxOffset);
+    }, this.onCorrupt);
     return { data, logStartOffset: this.startOffset, logEndOffset: this.endOffset, highWatermark: this.hw };
-  }
-
-  private async readSegments(offset: number, maxBytes: number, maxOffset: number): Promise<Buffer> {
-    const segments = this.segments;
-    for (let i = floorSegment(segments, offset); i < segments.length; i++) {
-      const segment = segments[i]!;
-      let startPosition = this.cachedPosition(segment, offset);
-      let slackBytes = 0;
-      if (startPosition < 0) {
-        const { offsetIndex } = await segment.loadIndexes();
-        startPosition = offsetIndex.lookup(offset);
-        slackBytes = this.cfg.indexIntervalBytes;
-      }
-      let result: Awaited<ReturnType<typeof readSegmentBatches>>;
-      try {
-        result = await readSegmentBatches(segment.log, this.env.buffers, {
-          startPosition,
-          endPosition: segment.sizeBytes,
-          offset,
-          maxBytes,
-          maxOffset,
-          slackBytes,
-          maxBatchBytes: Math.max(this.cfg.maxBatchBytes, MIN_READ_BATCH_LIMIT_BYTES),
-        });
-      } catch (error) {
-        if (!(error instanceof FerryError) || error.code !== ErrorCode.CORRUPT_MESSAGE) throw error;
-        const position = Number(error.details?.position ?? 0);
-        throw new SegmentCorruptError(segment, { stop: 'corrupt', position, nextOffset: offset, reason: error.message });
-      }
-      if (result !== null) {
-        this.rememberPosition(segment, result.nextOffset, result.endPosition);
-        return result.data;
-      }
-      const next = segments[i + 1];
-      if (next === undefined) {
-        // Below the log end offset, yet no segment holds it: a closed segment lost its tail.
-        const reason = `offset ${offset} is below the log end offset ${this.endOffset} but no segment holds it`;
-        throw new SegmentCorruptError(segment, { stop: 'corrupt', position: segment.sizeBytes, nextOffset: offset, reason });
-      }
-      if (next.baseOffset >= maxOffset) break;
-    }
-    return EMPTY;
-  }
-
-  private cachedPosition(segment: LogSegment, offset: number): number {
-    for (let i = 0; i < READ_CACHE_SLOTS; i++) {
-      if (this.cacheOffsets[i] === offset && this.cacheSegments[i] === segment) return this.cachePositions[i]!;
-    }
-    return -1;
-  }
-
-  private rememberPosition(segment: LogSegment, offset: number, position: number): void {
-    for (let i = 0; i < READ_CACHE_SLOTS; i++) if (this.cacheOffsets[i] === offset && this.cacheSegments[i] === segment) return;
-    const slot = this.cacheNext;
-    this.cacheNext = (slot + 1) % READ_CACHE_SLOTS;
-    this.cacheSegments[slot] = segment;
-    this.cacheOffsets[slot] = offset;
-    this.cachePositions[slot] = position;
-  }
-
-  private layoutChanged(kind: 'truncation' | 'deletion'): void {
-    if (kind === 'truncation') this.truncationVersion++;
-    else this.deletionVersion++;
-    this.cacheSegments.fill(null);
-    this.cacheOffsets.fill(-1);
-  }
-
-  /** Runs a read; runs it again if the log was cut under it, or if it failed because segments
-   *  were deleted under it. */
-  private async withLayoutRetry<T>(run: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const truncations = this.truncationVersion;
-      const deletions = this.deletionVersion;
-      try {
-        const value = await run();
-        if (truncations === this.truncationVersion) return value;
-      } catch (error) {
-        const isLayoutChanged = truncations !== this.truncationVersion || deletions !== this.deletionVersion;
-        // Damage seen while the log changed under the read may be the change: look again first.
-        if (error instanceof SegmentCorruptError && !isLayoutChanged) {
-          this.goOffline('corrupt segment', { file: error.segment.logPath, position: error.scan.position, reason: error.scan.reason });
-          throw this.offlineError;
-        }
-        if (!isLayoutChanged || attempt >= MAX_READ_ATTEMPTS) throw toFerryError(error, ErrorCode.STORAGE_ERROR);
-      }
-      this.throwIfUnusable();
-      if (attempt >= MAX_READ_ATTEMPTS) {
-        throw new FerryError(ErrorCode.STORAGE_ERROR, `log ${this.topic}-${this.partition} kept changing during a read`);
-      }
-    }
   }
 
   async offsetForTimestamp(timestampMs: number): Promise<TimestampOffset | null> {
     this.throwIfUnusable();
-    return this.withLayoutRetry(async () => {
+    return this.reader.withLayoutRetry(async () => {
       const segments = this.segments;
       for (let i = 0; i < segments.length; i++) {
         const segment = segments[i]!;
@@ -619,7 +283,7 @@ export class FerryPartitionLog implements PartitionLog {
         if (found !== null) return { offset: Math.max(found.baseOffset, this.startOffset), timestamp: found.maxTimestamp };
       }
       return null;
-    });
+    }, this.onCorrupt);
   }
 
   setHighWatermark(offset: number): void {
@@ -636,11 +300,11 @@ export class FerryPartitionLog implements PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot truncate to offset ${offset}`, { offset }));
     }
-    return this.enqueueTask(async () => {
+    return this.writer.enqueueTask(async () => {
       this.throwIfUnusable();
       if (offset >= this.endOffset) return;
-      await this.groupCommit.whenIdle();
-      this.layoutChanged('truncation');
+      await this.writer.whenSyncIdle();
+      this.reader.layoutChanged('truncation');
       if (offset < this.startOffset) {
         await this.truncateFullyAndStartAt(offset);
         return;
@@ -689,27 +353,29 @@ export class FerryPartitionLog implements PartitionLog {
       return Promise.reject(new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `cannot delete records before ${offset}`, { offset }));
     }
     let result = this.startOffset;
-    return this.enqueueTask(async () => {
-      this.throwIfUnusable();
-      if (offset > this.endOffset) {
-        throw new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is above the log end offset ${this.endOffset}`, {
-          offset,
-          logEndOffset: this.endOffset,
-        });
-      }
-      if (offset > this.startOffset) {
-        this.startOffset = offset;
-        this.hw = Math.max(this.hw, offset);
-        // Durable before any file goes, so a restart never moves the start back.
-        await this.writeLogStartCheckpoint();
-        if (this.epochs.truncateFromStart(offset)) await this.writeEpochCheckpoint();
-        const segments = this.segments;
-        let count = 0;
-        while (count < segments.length - 1 && segments[count + 1]!.baseOffset <= offset) count++;
-        await this.removeOldestSegments(count, 'logStartOffset');
-      }
-      result = this.startOffset;
-    }).then(() => result);
+    return this.writer
+      .enqueueTask(async () => {
+        this.throwIfUnusable();
+        if (offset > this.endOffset) {
+          throw new FerryError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${offset} is above the log end offset ${this.endOffset}`, {
+            offset,
+            logEndOffset: this.endOffset,
+          });
+        }
+        if (offset > this.startOffset) {
+          this.startOffset = offset;
+          this.hw = Math.max(this.hw, offset);
+          // Durable before any file goes, so a restart never moves the start back.
+          await this.writeLogStartCheckpoint();
+          if (this.epochs.truncateFromStart(offset)) await this.writeEpochCheckpoint();
+          const segments = this.segments;
+          let count = 0;
+          while (count < segments.length - 1 && segments[count + 1]!.baseOffset <= offset) count++;
+          await this.removeOldestSegments(count, 'logStartOffset');
+        }
+        result = this.startOffset;
+      })
+      .then(() => result);
   }
 
   /** Drops the `count` oldest segments (never the active one) from the list, then their files. */
@@ -718,7 +384,7 @@ export class FerryPartitionLog implements PartitionLog {
     assert.ok(count < this.segments.length, 'the active segment is never deleted');
     const removed = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
-    this.layoutChanged('deletion');
+    this.reader.layoutChanged('deletion');
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) {
       this.startOffset = newStart;
@@ -757,7 +423,7 @@ export class FerryPartitionLog implements PartitionLog {
     }
     if (decision.count === 0) return 0;
     let deleted = 0;
-    await this.enqueueTask(async () => {
+    await this.writer.enqueueTask(async () => {
       if (this.unusableError() !== null) return;
       // The list may have changed while deciding: delete only what is still the same prefix.
       let count = 0;
@@ -771,7 +437,7 @@ export class FerryPartitionLog implements PartitionLog {
   assignEpoch(epoch: number, startOffset: number): Promise<void> {
     const unusable = this.unusableError();
     if (unusable !== null) return Promise.reject(unusable);
-    return this.enqueueTask(() => this.recordEpoch(epoch, startOffset));
+    return this.writer.enqueueTask(() => this.recordEpoch(epoch, startOffset));
   }
 
   private async recordEpoch(epoch: number, startOffset: number): Promise<void> {
@@ -809,21 +475,17 @@ export class FerryPartitionLog implements PartitionLog {
     this.throwIfUnusable();
     let synced: Promise<void> = Promise.resolve();
     // Queued behind earlier appends, so their bytes are written before the sync starts.
-    await this.enqueueTask(async () => {
-      synced = this.groupCommit.flush();
+    await this.writer.enqueueTask(async () => {
+      synced = this.writer.flush();
     });
     await synced;
   }
 
   updateConfig(config: Partial<LogConfig>): void {
     this.throwIfUnusable();
-    const next = resolveLogConfig(this.cfg, config);
-    this.cfg = next;
-    this.settings.indexIntervalBytes = next.indexIntervalBytes;
-    if (next.flush.kind !== 'interval' && this.flushTimer !== null) {
-      this.clearFlushTimer();
-      this.groupCommit.flush().catch(() => {});
-    }
+    this.cfg = resolveLogConfig(this.cfg, config);
+    this.settings.indexIntervalBytes = this.cfg.indexIntervalBytes;
+    this.writer.onConfigChanged();
   }
 
   close(): Promise<void> {
@@ -833,15 +495,15 @@ export class FerryPartitionLog implements PartitionLog {
 
   private async closeOnce(): Promise<void> {
     this.isClosing = true;
-    await this.enqueueTask(async () => {}); // every append queued before close is written
-    this.clearFlushTimer();
+    await this.writer.enqueueTask(async () => {}); // every append queued before close is written
+    this.writer.clearFlushTimer();
     if (this.offlineError === null) {
       try {
         await this.activeSegment.persistIndexes(false);
         // Index files first, so their names are synced with the log's; nothing to sync when
         // nothing changed since the last sync (a restart of 10,000 idle logs costs no fsync).
-        if (this.hasUnsyncedWrites || this.dirSync.isDirty || this.env.dataDirSync.isDirty) await this.groupCommit.flush();
-        else await this.groupCommit.whenIdle();
+        if (this.writer.hasUnsyncedWrites || this.dirSync.isDirty || this.env.dataDirSync.isDirty) await this.writer.flush();
+        else await this.writer.whenSyncIdle();
         this.hasCleanClose = true;
       } catch (error) {
         this.env.logger.warn({ topic: this.topic, partition: this.partition, err: error }, 'flushing the log at close failed');
@@ -849,31 +511,4 @@ export class FerryPartitionLog implements PartitionLog {
     }
     for (const segment of this.segments) await segment.close();
   }
-}
-
-function resolveAppend(item: PendingAppend): void {
-  item.resolve({
-    baseOffset: item.baseOffset,
-    lastOffset: item.lastOffset,
-    logAppendTimeMs: item.logAppendTimeMs,
-    sizeBytes: item.sizeBytes,
-    batchCount: item.batchCount,
-  });
-}
-
-/** Index of the last segment whose base offset is at or below `offset` (0 if none). */
-function floorSegment(segments: readonly LogSegment[], offset: number): number {
-  let low = 0;
-  let high = segments.length - 1;
-  let found = 0;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) {
-      found = mid;
-      low = mid + 1;
-    } else {
-      high = mid - 1;
-    }
-  }
-  return found;
 }

@@ -218,7 +218,8 @@ async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]):
         const reason = `offsets end at ${segment.nextOffset - 1} but the next segment starts at ${next.baseOffset}`;
         return offlineFor(segment, { ...result, reason });
       }
-      if (!isLast) await segment.persistIndexes(false);
+      // Closed and past the recovery point from now on: its indexes must be on disk.
+      if (!isLast) await segment.persistIndexes(true);
       continue;
     }
     if (!isLast) return offlineFor(segment, result);

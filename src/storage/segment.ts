@@ -179,9 +179,9 @@ export class LogSegment implements IndexHolder {
       const offsetIndex = new OffsetIndex(this.baseOffset, offsetData);
       const timeIndex = new TimeIndex(this.baseOffset, timeData);
       const endOffset = this.isActive ? Number.MAX_SAFE_INTEGER : this.nextOffset;
-      problem = offsetIndex.sanityCheck(this.sizeBytes, endOffset);
+      problem = offsetIndex.sanityCheck(this.sizeBytes, endOffset) ?? (await this.checkLastOffsetEntry(offsetIndex));
       if (problem === null) {
-        problem = timeIndex.sanityCheck(endOffset);
+        problem = timeIndex.sanityCheck(endOffset) ?? (await this.checkLastTimeEntry(offsetIndex, timeIndex));
         if (problem !== null) file = this.timeIndexPath;
       }
       if (problem === null) indexes = { offsetIndex, timeIndex };
@@ -198,7 +198,9 @@ export class LogSegment implements IndexHolder {
         this.env.logger.debug({ file, reason: problem }, 'no index file for a segment without index entries');
       } else {
         this.env.logger.warn({ file, reason: problem }, 'index file missing or failed its sanity check: rebuilt it from the log');
-        await this.persistIndexes(false);
+        // A closed segment's rebuilt indexes are trusted from now on (and by the next clean
+        // start): on disk before anyone relies on them, or a power cut could leave zeros there.
+        await this.persistIndexes(!this.isActive);
       }
     } else {
       this.indexes = indexes;
@@ -206,6 +208,46 @@ export class LogSegment implements IndexHolder {
     }
     if (!this.isActive) this.env.indexCache.touch(this, this.indexMemoryBytes(indexes));
     return indexes;
+  }
+
+  /**
+   * Entries can be well-ordered and still wrong: a file whose size survived a power cut but not
+   * its data reads as zeros. So the last entries are checked against the log itself: the offset
+   * index's last position must hold the batch it names, and the time index's last offset must
+   * hold a batch with that max timestamp (else retention would read a 1970 timestamp).
+   */
+  private async checkLastOffsetEntry(offsetIndex: OffsetIndex): Promise<string | null> {
+    if (offsetIndex.entryCount === 0) return null;
+    const position = offsetIndex.lastPosition;
+    const expected = offsetIndex.offsetAt(offsetIndex.entryCount - 1);
+    const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES);
+    const bytesRead = await this.log.readFully(header, 0, BATCH_HEADER_BYTES, position);
+    if (bytesRead < BATCH_HEADER_BYTES) return `last entry points at position ${position}, past the last batch`;
+    const found = readInt64(header, BatchField.baseOffset);
+    return found === expected ? null : `last entry names offset ${expected} but the batch at position ${position} starts at ${found}`;
+  }
+
+  private async checkLastTimeEntry(offsetIndex: OffsetIndex, timeIndex: TimeIndex): Promise<string | null> {
+    if (timeIndex.entryCount === 0) return null;
+    const offset = timeIndex.offsetAt(timeIndex.entryCount - 1);
+    const timestamp = timeIndex.lastTimestamp;
+    let found = Number.NaN;
+    await scanBatches(
+      this.log,
+      {
+        from: offsetIndex.lookup(offset),
+        to: this.sizeBytes,
+        minOffset: this.baseOffset,
+        verifyCrc: false,
+        chunkBytes: HEADER_SCAN_CHUNK_BYTES,
+      },
+      (batch) => {
+        if (batch.baseOffset < offset) return true;
+        if (batch.baseOffset === offset) found = batch.maxTimestamp;
+        return false;
+      },
+    );
+    return found === timestamp ? null : `last entry says offset ${offset} has timestamp ${timestamp}, the log says ${found}`;
   }
 
   private maxTimestampFromIndex(timeIndex: TimeIndex): void {

@@ -17,6 +17,10 @@ export interface StorageFile {
   read(target: Buffer, targetOffset: number, length: number, position: number): Promise<number>;
   /** Writes all of `data` at `position`. */
   write(data: Buffer, position: number): Promise<void>;
+  /** Optional gathered write: all of `data`, back to back, at `position` (pwritev). Storage
+   *  uses it to write appends queued together without copying them into one buffer; a file
+   *  without it gets the concatenation through `write`. */
+  writev?(data: readonly Buffer[], position: number): Promise<void>;
   /** fdatasync: resolves when everything written so far is on stable storage. */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode, FerryError } from '../../src/common/errors.ts';
 import { Attribute, BatchField, checkBatch, computeBatchCrc } from '../../src/common/record-batch-header.ts';
 import { buildBatch, buildBatches, parseBatches } from './batch-fixtures.ts';
-import { harness, readAll, SMALL } from './storage-helpers.ts';
+import { CountingFileSystem, harness, readAll, SMALL } from './storage-helpers.ts';
 
 function isCode(code: string): (error: unknown) => boolean {
   return (error: unknown) => error instanceof FerryError && error.code === code;
@@ -194,6 +194,54 @@ describe('partition log: refused appends write nothing', () => {
       assert.equal(next.baseOffset, 1);
     });
   }
+});
+
+describe('partition log: refusals among concurrent appends', () => {
+  it('refuses a bad batch queued among good ones; the others get dense offsets and are all stored', async (t) => {
+    const h = await harness(t);
+    const log = await (await h.open()).createLog('orders', 0);
+    const bad = buildBatch({ fill: 0xee });
+    bad[bad.length - 1]! ^= 1;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => log.append(i === 17 || i === 31 ? Buffer.from(bad) : buildBatch({ records: 2, fill: i }))),
+    );
+    const refused = outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [i] : []));
+    assert.deepEqual(refused, [17, 31]);
+    for (const i of refused) assert.ok(isCode(ErrorCode.CORRUPT_MESSAGE)((outcomes[i] as PromiseRejectedResult).reason));
+    const stored = await readAll(log);
+    assert.equal(stored.length, 38);
+    assert.equal(log.logEndOffset, 76);
+    assert.ok(stored.every((batch, i) => batch.baseOffset === i * 2));
+    assert.deepEqual(
+      stored.map((batch) => batch.payload[0]),
+      Array.from({ length: 40 }, (_, i) => i).filter((i) => i !== 17 && i !== 31),
+    );
+    assert.equal(
+      log.sizeBytes(),
+      stored.reduce((sum, batch) => sum + batch.sizeBytes, 0),
+    );
+  });
+
+  it('refuses the appends of a failed write with DISK_FULL, keeps the rest, and the file has no torn tail', async (t) => {
+    const fs = new CountingFileSystem();
+    const h = await harness(t);
+    const manager = await h.open({ fs });
+    const log = await manager.createLog('orders', 0);
+    await log.append(buildBatch());
+    fs.failLogWrites = 1;
+    const outcomes = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => log.append(buildBatch({ fill: i }))));
+    const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+    assert.ok(refused.length >= 1);
+    for (const outcome of refused) assert.ok(isCode(ErrorCode.DISK_FULL)((outcome as PromiseRejectedResult).reason));
+    const stored = await readAll(log);
+    assert.equal(stored.length, 1 + 30 - refused.length);
+    assert.ok(stored.every((batch, i) => batch.baseOffset === i));
+    assert.equal((await log.append(buildBatch())).baseOffset, stored.length);
+    await manager.close();
+    const reopened = await h.open();
+    assert.equal(reopened.getLog('orders', 0)!.logEndOffset, stored.length + 1);
+    assert.equal(h.logger.lines.filter((line) => line.msg === 'truncated a torn or corrupt tail of the log').length, 0);
+  });
 });
 
 describe('partition log: offsets for timestamps', () => {

@@ -196,6 +196,26 @@ describe('recovery of index files', () => {
   });
 });
 
+describe('recovery: index entries checked against the log', () => {
+  it('rebuilds a time index zeroed by a power cut (size kept, data lost) instead of trusting 1970', async (t) => {
+    const h = await harness(t);
+    const dir = path.join(h.dataDir, 'orders-0');
+    const nowMs = Date.now();
+    let manager = await h.open({ now: () => nowMs });
+    const log = await manager.createLog('orders', 0, { retentionMs: 60_000 });
+    for (let i = 0; i < 25; i++) await log.append(buildBatch({ payloadBytes: 39, baseTimestamp: nowMs }));
+    await manager.close();
+    for (const file of await segmentPaths(dir, '.timeindex')) await writeFile(file, Buffer.alloc((await stat(file)).size));
+    h.logger.lines.length = 0;
+    manager = await h.open({ now: () => nowMs });
+    await manager.enforceRetention();
+    const reopened = manager.getLog('orders', 0)!;
+    assert.equal(reopened.logStartOffset, 0, 'nothing recent was deleted');
+    assert.equal((await readAll(reopened)).length, 25);
+    assert.ok(h.logger.lines.some((line) => line.level === 'warn' && String(field(line, 'file')).endsWith('.timeindex')));
+  });
+});
+
 describe('recovery: names and leftovers', () => {
   it('ignores a garbage file name with a warning, removes leftovers and orphan indexes', async (t) => {
     const h = await harness(t);

@@ -30,6 +30,8 @@ export class CountingFileSystem implements FileSystem {
   syncDelayMs = 0;
   /** Every file sync fails with EIO while set. */
   failSyncs = false;
+  /** The next this many writes to a `.log` file fail with ENOSPC (after writing half). */
+  failLogWrites = 0;
   /** Called before every positional read; may delay it. */
   beforeRead: ((filePath: string) => Promise<void>) | null = null;
 
@@ -44,8 +46,13 @@ export class CountingFileSystem implements FileSystem {
         if (this.beforeRead !== null) await this.beforeRead(filePath);
         return file.read(target, targetOffset, length, position);
       },
-      write: (data, position) => {
+      write: async (data, position) => {
         this.writes++;
+        if (this.failLogWrites > 0 && filePath.endsWith('.log')) {
+          this.failLogWrites--;
+          await file.write(data.subarray(0, data.length >>> 1), position);
+          throw Object.assign(new Error(`ENOSPC: no space left on device, write '${filePath}'`), { code: 'ENOSPC' });
+        }
         return file.write(data, position);
       },
       sync: async () => {
