@@ -835,6 +835,12 @@ class FaultFile implements StorageFile {
     return this.fs.fileWrite(this.node, this.path, data, position);
   }
 
+  /** One pwritev: the disk sees it as one write of the buffers back to back (torn as one). */
+  async writev(data: readonly Buffer[], position: number): Promise<void> {
+    this.check('writev', true);
+    return this.fs.fileWrite(this.node, this.path, Buffer.concat(data), position);
+  }
+
   async sync(): Promise<void> {
     this.check('fsync', false);
     return this.fs.fileSync(this.node, this.path);
