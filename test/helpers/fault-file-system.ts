@@ -226,6 +226,12 @@ export interface PowerCutOptions {
    * Overrides `tearLastWrite`.
    */
   sizeWithoutData?: boolean;
+  /**
+   * Unsynced writes reach the disk in any order (writeback goes page by page, not call by call):
+   * each one is kept, kept in part or dropped on its own, so a later write can survive an earlier
+   * one that left a hole of zeros. Overrides `tearLastWrite`.
+   */
+  reorderUnsynced?: boolean;
 }
 
 export interface PowerCutReport {
@@ -251,6 +257,16 @@ function buildSurvivor(root: DirNode, options: PowerCutOptions): { root: DirNode
     if (options.sizeWithoutData === true && ops.length > 0) {
       bytes.truncate(file.live.length);
       report.tornFiles.push(filePath);
+    } else if (options.reorderUnsynced === true && ops.length > 0) {
+      for (const op of ops) {
+        const roll = rng();
+        if (op.kind === 'truncate') applyOp(bytes, op);
+        else if (roll < 0.5) applyOp(bytes, op);
+        else if (roll < 0.7) bytes.write(op.data.subarray(0, randomInt(rng, 0, op.data.length - 1)), op.position);
+      }
+      if (!bytes.snapshot().equals(file.live.snapshot())) report.filesWithLoss.push(filePath);
+      report.tornFiles.push(filePath);
+      return new FileNode(bytes.snapshot());
     } else if (options.tearLastWrite === true && ops.length > 0) {
       kept = randomInt(rng, 0, ops.length);
       for (let i = 0; i < kept; i++) applyOp(bytes, ops[i]!);
@@ -350,6 +366,8 @@ export interface FaultStats {
 
 interface ScheduledCut {
   atMutation: number;
+  /** When set, the cut comes before the first mutating call it accepts (`op path`). */
+  matcher: ((call: string) => boolean) | null;
   options: PowerCutOptions;
   resolve: (mount: FaultFileSystem) => void;
 }
@@ -420,7 +438,19 @@ export class FaultFileSystem implements FileSystem {
   scheduleCut(afterMutations: number, options: PowerCutOptions): Promise<FaultFileSystem> {
     if (this.scheduledCut !== null) throw new Error('a cut is already scheduled');
     return new Promise((resolve) => {
-      this.scheduledCut = { atMutation: this.stats.mutations + Math.max(1, afterMutations), options, resolve };
+      this.scheduledCut = { atMutation: this.stats.mutations + Math.max(1, afterMutations), matcher: null, options, resolve };
+    });
+  }
+
+  /**
+   * Cuts power just before the first mutating call `matcher` accepts (given as `op path`, as in
+   * `journal`; it may keep state, to say "the first X after a Y"). Background work makes call
+   * counts vary from run to run; a matcher aims at the same step every time.
+   */
+  scheduleCutWhen(matcher: (call: string) => boolean, options: PowerCutOptions): Promise<FaultFileSystem> {
+    if (this.scheduledCut !== null) throw new Error('a cut is already scheduled');
+    return new Promise((resolve) => {
+      this.scheduledCut = { atMutation: Number.POSITIVE_INFINITY, matcher, options, resolve };
     });
   }
 
@@ -439,7 +469,7 @@ export class FaultFileSystem implements FileSystem {
     this.stats.mutations++;
     this.journal?.push(`${op} ${filePath}`);
     const cut = this.scheduledCut;
-    if (cut !== null && this.stats.mutations >= cut.atMutation) {
+    if (cut !== null && (this.stats.mutations >= cut.atMutation || cut.matcher?.(`${op} ${filePath}`) === true)) {
       this.powerCut(cut.options);
       throw errnoError('EIO', op, filePath, 'power was cut');
     }
