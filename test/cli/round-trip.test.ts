@@ -51,6 +51,13 @@ test('produce to a missing topic with auto-create off exits 1 with the error cod
   assert.match(result.stderr, /^error: UNKNOWN_TOPIC_OR_PARTITION: /m);
 });
 
+test('consume of a missing topic exits 1 at once instead of waiting', async (t) => {
+  const broker = await startBroker(t);
+  const result = await runCli(['consume', 'nowhere', '-n', '1', '--broker', broker.address]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /^error: UNKNOWN_TOPIC_OR_PARTITION: /);
+});
+
 test('consume --timeout-ms with -n exits 1 when fewer records arrive', async (t) => {
   const broker = await startBroker(t);
   const b = ['--broker', broker.address];

@@ -31,6 +31,9 @@ export function registerConsumeCommand(program: Command): void {
       .option('--key-separator <c>', 'separator printed after the key', '\t'),
   ).action(async (topic: string, options: ConsumeOptions) => {
     const { received, reason } = await withClient(options, async (client) => {
+      // A consumer waits for a missing topic to appear; on the command line that looks like a
+      // hang, so a missing topic is an error here (UNKNOWN_TOPIC_OR_PARTITION).
+      await client.admin().describeTopic(topic);
       const consumer = client.consumer({ topics: [topic], groupId: options.group, fromBeginning: options.fromBeginning ?? false });
       return consumeTo(consumer, options);
     });
