@@ -32,7 +32,19 @@ test('a port in use: one error line and exit 1', async (t) => {
   defer(t, () => new Promise<void>((resolve) => blocker.close(() => resolve())));
   const port = (blocker.address() as { port: number }).port;
   const dataDir = await tempDir(t);
-  const result = await runCli(['start', '--data-dir', dataDir, '--native-port', String(port), '--http-port', '0', '--kafka-port', '-1', '--log-level', 'silent']);
+  const result = await runCli([
+    'start',
+    '--data-dir',
+    dataDir,
+    '--native-port',
+    String(port),
+    '--http-port',
+    '0',
+    '--kafka-port',
+    '-1',
+    '--log-level',
+    'silent',
+  ]);
   assert.equal(result.code, 1);
   assert.equal(result.stderr, `error: EADDRINUSE: cannot listen on 127.0.0.1:${port} (native): address already in use\n`);
 });
@@ -41,7 +53,19 @@ test('an unusable data dir: one error line and exit 1', async (t) => {
   const dir = await tempDir(t);
   const file = join(dir, 'file');
   await writeFile(file, '');
-  const result = await runCli(['start', '--data-dir', file, '--native-port', '0', '--http-port', '0', '--kafka-port', '-1', '--log-level', 'silent']);
+  const result = await runCli([
+    'start',
+    '--data-dir',
+    file,
+    '--native-port',
+    '0',
+    '--http-port',
+    '0',
+    '--kafka-port',
+    '-1',
+    '--log-level',
+    'silent',
+  ]);
   assert.equal(result.code, 1);
   assert.equal(result.stderr, `error: STORAGE_ERROR: data directory ${file} is not usable: a file is in the way (not a directory)\n`);
 });
