@@ -151,6 +151,7 @@ export class Sender {
             continue;
           }
           const encoded = this.encode(batch, queue);
+          if (!encoded) continue;
           if (picked.length > 0 && requestBytes + encoded.length > maxRequestBytes) continue;
           queue.ready.shift();
           queue.inFlight.push(batch);
@@ -172,19 +173,31 @@ export class Sender {
     }
   }
 
-  /** Encodes on first send (stamping the sequence); later sends reuse the bytes. */
-  private encode(batch: ProducerBatch, queue: PartitionQueue): Buffer {
-    if (this.options.isIdempotent && batch.baseSequence < 0) {
-      batch.baseSequence = queue.nextSequence;
-      queue.nextSequence = (queue.nextSequence + batch.recordCount) | 0;
-      if (batch.encoded) stampProducerBatch(batch.encoded, this.producerId, this.producerEpoch, batch.baseSequence);
+  /** Encodes on first send (stamping the sequence); later sends reuse the bytes. A batch that
+   *  cannot be encoded (e.g. a bad timestamp) fails alone, before it takes a sequence number. */
+  private encode(batch: ProducerBatch, queue: PartitionQueue): Buffer | null {
+    const isNewSequence = this.options.isIdempotent && batch.baseSequence < 0;
+    const baseSequence = isNewSequence ? queue.nextSequence : batch.baseSequence;
+    try {
+      if (!batch.encoded) {
+        batch.encoded = encodeProducerBatch(batch, {
+          compression: this.options.compression,
+          producerId: this.options.isIdempotent ? this.producerId : -1,
+          producerEpoch: this.options.isIdempotent ? this.producerEpoch : -1,
+          baseSequence: this.options.isIdempotent ? baseSequence : -1,
+        });
+      } else if (isNewSequence) {
+        stampProducerBatch(batch.encoded, this.producerId, this.producerEpoch, baseSequence);
+      }
+    } catch (error) {
+      queue.ready.shift();
+      this.finish(batch, toFerryError(error, ErrorCode.INVALID_RECORD));
+      return null;
     }
-    batch.encoded ??= encodeProducerBatch(batch, {
-      compression: this.options.compression,
-      producerId: this.options.isIdempotent ? this.producerId : -1,
-      producerEpoch: this.options.isIdempotent ? this.producerEpoch : -1,
-      baseSequence: this.options.isIdempotent ? batch.baseSequence : -1,
-    });
+    if (isNewSequence) {
+      batch.baseSequence = baseSequence;
+      queue.nextSequence = (baseSequence + batch.recordCount) | 0;
+    }
     return batch.encoded;
   }
 

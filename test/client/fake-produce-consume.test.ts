@@ -127,3 +127,14 @@ test('a full buffer makes send wait instead of growing', async (t) => {
     'records that waited keep their order',
   );
 });
+
+test('a record the encoder refuses fails alone; the producer carries on', async (t) => {
+  const { client } = await setup(t);
+  await client.admin().createTopic({ name: 'bad-ts', partitions: 1 });
+  const producer = client.producer({ lingerMs: 0 });
+  await producer.send({ topic: 'bad-ts', value: 'ok' });
+  await assert.rejects(Promise.resolve(producer.send({ topic: 'bad-ts', value: 'x', timestamp: Number.NaN })), {
+    code: ErrorCode.INVALID_RECORD,
+  });
+  assert.equal((await producer.send({ topic: 'bad-ts', value: 'still fine' })).offset, 1);
+});
