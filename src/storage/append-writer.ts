@@ -77,6 +77,8 @@ export interface AppendHost {
   recordEpoch(epoch: number, startOffset: number): Promise<void>;
   /** Creates the next segment at the log end offset and makes it the active one. */
   startNextSegment(): Promise<LogSegment>;
+  /** Writes a closed segment's index files, its log being on disk already. */
+  persistClosedSegment(segment: LogSegment): Promise<void>;
   /** Appends up to `nextOffset` are written (committed bytes grew). */
   advanceEndOffset(nextOffset: number): void;
   /** Everything below `offset` is on disk. */
@@ -144,8 +146,10 @@ export class AppendWriter {
     return this.groupCommit.flush();
   }
 
-  whenSyncIdle(): Promise<void> {
-    return this.groupCommit.whenIdle();
+  /** Resolves once no sync runs: neither group commit's nor a closed segment's. */
+  async whenSyncIdle(): Promise<void> {
+    await this.closedSegmentSync;
+    await this.groupCommit.whenIdle();
   }
 
   onConfigChanged(): void {
@@ -404,19 +408,47 @@ export class AppendWriter {
   }
 
   /**
-   * Closes the active segment and starts the next at the log end offset. The closed segment is
-   * synced first, whatever the flush policy: a torn write can then only ever be in the last
-   * segment, so damage anywhere else is corruption, not a crash.
+   * Closes the active segment and starts the next at the log end offset. A closed segment's
+   * index files are written (and synced) only once its log is synced: recovery takes index files
+   * that check out as proof that the segment reached the disk whole, so damage found in it is
+   * corruption (offline), not a torn write (cut).
+   *
+   * Under `always` and `interval` the closed segment is synced first: acknowledgements waiting
+   * for group commit must be covered by a sync of the file they were written to, and an interval
+   * flush leaves little to sync. Under `none` a segment may hold a gigabyte of page cache: its
+   * sync runs in the background while appends go on into the next segment (Kafka does the same),
+   * and every later sync waits for it, so a flush() or close still covers everything before it.
    */
   private async roll(): Promise<LogSegment> {
-    await this.groupCommit.flush();
-    return this.host.startNextSegment();
+    const isBackground = this.host.config().flush.kind === 'none';
+    if (!isBackground) await this.groupCommit.flush();
+    const closing = this.host.activeSegment();
+    const next = await this.host.startNextSegment();
+    if (!isBackground) {
+      await this.host.persistClosedSegment(closing);
+      return next;
+    }
+    const previous = this.closedSegmentSync;
+    const sync = (async () => {
+      await previous;
+      await closing.log.sync();
+      this.host.advanceRecoveryPoint(next.baseOffset);
+      await this.host.persistClosedSegment(closing);
+    })();
+    this.closedSegmentSync = sync.catch((error: unknown) => {
+      this.host.goOffline('sync of a closed segment failed', { file: closing.logPath, err: error });
+    });
+    return next;
   }
+
+  /** The background sync of segments closed under `none`, if one runs. */
+  private closedSegmentSync: Promise<void> = Promise.resolve();
 
   /** The sync behind group commit, interval flushes, rolls, flush() and close. */
   private readonly syncActiveSegment = async (): Promise<void> => {
     const host = this.host;
     // After a failed fsync a later one can succeed without the lost pages: never ack on it.
+    await this.closedSegmentSync;
     if (host.offlineError() !== null) throw host.offlineError();
     const upTo = host.logEndOffset();
     const segment = host.activeSegment();

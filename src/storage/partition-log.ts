@@ -103,6 +103,7 @@ export class FerryPartitionLog implements PartitionLog {
       latestEpoch: () => this.epochs.latestEpoch(),
       recordEpoch: (epoch, startOffset) => this.recordEpoch(epoch, startOffset),
       startNextSegment: () => this.startNextSegment(),
+      persistClosedSegment: (segment) => this.persistClosedSegment(segment),
       advanceEndOffset: (nextOffset) => {
         assert.ok(nextOffset > this.endOffset, 'the log end offset only grows on append');
         this.endOffset = nextOffset;
@@ -235,20 +236,27 @@ export class FerryPartitionLog implements PartitionLog {
     });
   }
 
-  /** Called by the writer, after a sync of the active segment, to roll. */
+  /** Called by the writer to roll: the next segment starts at the log end offset. */
   private async startNextSegment(): Promise<LogSegment> {
     const old = this.activeSegment;
     const next = await LogSegment.create(this.env, this.dirSync, this.settings, this.endOffset);
     old.finishAsClosed();
     this.segments.push(next);
-    try {
-      await old.persistIndexes(true);
-    } catch (error) {
-      this.env.logger.warn({ file: old.indexPath, err: error }, 'writing a closed segment index failed: it will be rebuilt when needed');
-    }
-    await old.loadIndexes(); // enters the index cache
     this.env.logger.debug({ topic: this.topic, partition: this.partition, baseOffset: next.baseOffset }, 'rolled a new segment');
     return next;
+  }
+
+  /** Called by the writer once a closed segment's log is on disk. */
+  private async persistClosedSegment(segment: LogSegment): Promise<void> {
+    try {
+      await segment.persistIndexes(true);
+    } catch (error) {
+      this.env.logger.warn(
+        { file: segment.indexPath, err: error },
+        'writing a closed segment index failed: it will be rebuilt when needed',
+      );
+    }
+    if (segment.areIndexesLoaded) await segment.loadIndexes(); // enters the index cache
   }
 
   // -- reads ----------------------------------------------------------------------------------
@@ -312,8 +320,10 @@ export class FerryPartitionLog implements PartitionLog {
       const keep = floorSegment(this.segments, offset);
       const removed = this.segments.slice(keep + 1);
       this.segments = this.segments.slice(0, keep + 1);
-      // Newest first: if a crash keeps only some of the unlinks, the log still has no hole.
+      // Newest first, and durable before the kept segment is cut: a crash must never keep the
+      // cut and bring a removed segment back (a hole), whatever the flush policy.
       for (let i = removed.length - 1; i >= 0; i--) await removed[i]!.deleteFiles();
+      if (removed.length > 0) await this.dirSync.sync();
       const segment = this.activeSegment;
       if (!segment.isActive) await segment.reopenAsActive();
       const found = await segment.findBatch(offset);
@@ -322,10 +332,7 @@ export class FerryPartitionLog implements PartitionLog {
       this.hw = Math.min(this.hw, this.endOffset);
       this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.endOffset);
       if (this.epochs.truncateFromEnd(this.endOffset)) await this.writeEpochCheckpoint();
-      if (this.cfg.flush.kind !== 'none') {
-        await segment.log.sync();
-        await this.dirSync.sync();
-      }
+      await segment.log.sync();
       this.env.logger.info({ topic: this.topic, partition: this.partition, offset, logEndOffset: this.endOffset }, 'log truncated');
     });
   }
@@ -333,9 +340,10 @@ export class FerryPartitionLog implements PartitionLog {
   /** Everything goes; the log restarts empty at `offset` (a follower far behind a leader). */
   private async truncateFullyAndStartAt(offset: number): Promise<void> {
     const removed = this.segments;
+    // Files first: the fresh segment may take the name of one of them (same base offset).
+    for (let i = removed.length - 1; i >= 0; i--) await removed[i]!.deleteFiles();
     const fresh = await LogSegment.create(this.env, this.dirSync, this.settings, offset);
     this.segments = [fresh];
-    for (let i = removed.length - 1; i >= 0; i--) await removed[i]!.deleteFiles();
     this.startOffset = offset;
     this.endOffset = offset;
     this.hw = offset;
@@ -382,6 +390,7 @@ export class FerryPartitionLog implements PartitionLog {
   private async removeOldestSegments(count: number, reason: string): Promise<void> {
     if (count <= 0) return;
     assert.ok(count < this.segments.length, 'the active segment is never deleted');
+    await this.writer.whenSyncIdle(); // a closed segment's background sync is done with its file
     const removed = this.segments.slice(0, count);
     this.segments = this.segments.slice(count);
     this.reader.layoutChanged('deletion');

@@ -85,6 +85,11 @@ export async function loadPartitionLog(options: LoadLogOptions): Promise<FerryPa
 
   const endOffset = active.nextOffset;
   const startOffset = Math.min(Math.max(logStartOffset, segments[0]!.baseOffset), endOffset);
+  if (offline === undefined && logStartOffset > startOffset) {
+    // The checkpoint is past the end of what survived (a truncation below the start that a crash
+    // interrupted): the start is where the log ends now, and must stay there once appends come.
+    await writeCheckpoint(fs, path.join(dir, LOG_START_OFFSET_CHECKPOINT), [[startOffset]]);
+  }
   const loaded: LoadedLog = {
     settings,
     segments,
@@ -206,31 +211,52 @@ async function recoverSegments(options: LoadLogOptions, segments: LogSegment[]):
       throw error;
     }
   }
-  for (let i = firstToCheck; i <= lastIndex; i++) {
+  for (let i = firstToCheck; i < segments.length; i++) {
     const segment = segments[i]!;
-    const isLast = i === lastIndex;
-    if (isLast) segment.isActive = true;
+    const next = segments[i + 1];
+    if (next === undefined) segment.isActive = true;
+    // Asked before the scan replaces them: index files that check out prove the log was synced.
+    const wasSynced = next !== undefined && (await segment.hasTrustedIndexFiles());
     const result = await segment.rebuildIndexes(true);
-    if (result.stop === 'end') {
-      const next = segments[i + 1];
-      // Offsets are dense from segment to segment (a roll starts the next at the end offset).
-      if (next !== undefined && segment.nextOffset !== next.baseOffset) {
-        const reason = `offsets end at ${segment.nextOffset - 1} but the next segment starts at ${next.baseOffset}`;
-        return offlineFor(segment, { ...result, reason });
-      }
-      // Closed and past the recovery point from now on: its indexes must be on disk.
-      if (!isLast) await segment.persistIndexes(true);
+    if (next === undefined) {
+      if (result.stop !== 'end') await cutTornTail(options, segment, result.position, result.nextOffset, result.reason);
       continue;
     }
-    if (!isLast) return offlineFor(segment, result);
-    await cutTornTail(options, segment, result.position, result.nextOffset, result.reason);
+    // A closed segment. Offsets are dense from segment to segment (a roll starts the next at the
+    // end offset), so it must end where the next begins.
+    if (result.stop === 'end' && segment.nextOffset === next.baseOffset) {
+      // Closed and past the recovery point from now on: its indexes must be on disk.
+      await segment.persistIndexes(true);
+      continue;
+    }
+    const reason =
+      result.stop === 'end' ? `offsets end at ${segment.nextOffset - 1} but the next segment starts at ${next.baseOffset}` : result.reason;
+    // Damage in a segment known to have reached the disk whole is corruption; so are offsets
+    // running into the next segment.
+    if (wasSynced || (result.stop === 'end' && segment.nextOffset > next.baseOffset)) return offlineFor(segment, { ...result, reason });
+    // Otherwise it is the lost tail of a segment closed under `flush: none` whose background sync
+    // a crash interrupted: cut it, and drop the segments written after it.
+    if (result.stop !== 'end') await cutTornTail(options, segment, result.position, result.nextOffset, result.reason);
+    const dropped = segments.splice(i + 1);
+    for (let j = dropped.length - 1; j >= 0; j--) await dropped[j]!.deleteFiles();
+    options.env.logger.warn(
+      {
+        file: segment.logPath,
+        offset: segment.nextOffset,
+        droppedSegments: dropped.map((later) => later.logPath),
+        bytesDropped: dropped.reduce((sum, later) => sum + later.sizeBytes, 0),
+      },
+      'removed the segments written after a closed segment whose sync a crash interrupted',
+    );
+    segment.isActive = true;
+    await segment.rebuildIndexes(false); // as the active segment now: no closing time entry
   }
-  if (firstToCheck <= lastIndex) {
+  if (firstToCheck < segments.length) {
     // What a killed process left in the page cache is now checked; make it durable too, so the
     // recovery point can honestly move to the log end offset.
-    await segments[lastIndex]!.log.sync();
+    await segments.at(-1)!.log.sync();
   }
-  if (firstToCheck > lastIndex) {
+  if (firstToCheck >= segments.length) {
     // Clean start: the active segment's indexes from their files, then the tail after them.
     const active = segments[lastIndex]!;
     let tail: Awaited<ReturnType<LogSegment['loadActiveTail']>>;

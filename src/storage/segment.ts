@@ -100,9 +100,13 @@ export class LogSegment implements IndexHolder {
   /** Creates an empty active segment (the `.log` file now; index files when first persisted). */
   static async create(env: SegmentEnv, dirSync: DirSync, settings: SegmentSettings, baseOffset: number): Promise<LogSegment> {
     const log = env.pool.file(path.join(dirSync.path, segmentFileName(baseOffset, LOG_SUFFIX)), 'create');
-    const sizeBytes = await log.size();
+    if ((await log.size()) > 0) {
+      // Left over from a segment this log no longer has: the new one starts empty.
+      env.logger.warn({ file: log.path }, 'a new segment found bytes under its name: cutting them');
+      await log.truncate(0);
+    }
     dirSync.markChanged();
-    const segment = new LogSegment(env, dirSync, settings, baseOffset, log, sizeBytes, true);
+    const segment = new LogSegment(env, dirSync, settings, baseOffset, log, 0, true);
     segment.indexes = { offsetIndex: new OffsetIndex(baseOffset), timeIndex: new TimeIndex(baseOffset) };
     return segment;
   }
@@ -165,27 +169,18 @@ export class LogSegment implements IndexHolder {
     return indexes.offsetIndex.memoryBytes + indexes.timeIndex.memoryBytes;
   }
 
+  /**
+   * Whether this closed segment's index files are there and check out. They are written only
+   * after the segment's log was synced, so this is the proof recovery needs that the segment
+   * reached the disk whole (then damage in it is corruption, not an interrupted write).
+   */
+  async hasTrustedIndexFiles(): Promise<boolean> {
+    if (!this.hasIndexFile || !this.hasTimeIndexFile) return false;
+    return (await this.readIndexFiles()).indexes !== null;
+  }
+
   private async readIndexes(): Promise<SegmentIndexes> {
-    const offsetData = this.hasIndexFile ? await this.readIndexFile(this.indexPath, OFFSET_INDEX_ENTRY_BYTES) : 'missing';
-    const timeData = this.hasTimeIndexFile ? await this.readIndexFile(this.timeIndexPath, TIME_INDEX_ENTRY_BYTES) : 'missing';
-    let problem: string | null = null;
-    let file = this.indexPath;
-    let indexes: SegmentIndexes | null = null;
-    if (typeof offsetData === 'string') problem = offsetData;
-    else if (typeof timeData === 'string') {
-      problem = timeData;
-      file = this.timeIndexPath;
-    } else {
-      const offsetIndex = new OffsetIndex(this.baseOffset, offsetData);
-      const timeIndex = new TimeIndex(this.baseOffset, timeData);
-      const endOffset = this.isActive ? Number.MAX_SAFE_INTEGER : this.nextOffset;
-      problem = offsetIndex.sanityCheck(this.sizeBytes, endOffset) ?? (await this.checkLastOffsetEntry(offsetIndex));
-      if (problem === null) {
-        problem = timeIndex.sanityCheck(endOffset) ?? (await this.checkLastTimeEntry(offsetIndex, timeIndex));
-        if (problem !== null) file = this.timeIndexPath;
-      }
-      if (problem === null) indexes = { offsetIndex, timeIndex };
-    }
+    let { indexes, problem, file } = await this.readIndexFiles();
     if (indexes === null) {
       const result = await this.rebuildIndexes(false);
       if (result.stop !== 'end') throw new SegmentCorruptError(this, result);
@@ -208,6 +203,30 @@ export class LogSegment implements IndexHolder {
     }
     if (!this.isActive) this.env.indexCache.touch(this, this.indexMemoryBytes(indexes));
     return indexes;
+  }
+
+  private async readIndexFiles(): Promise<{ indexes: SegmentIndexes | null; problem: string | null; file: string }> {
+    const offsetData = this.hasIndexFile ? await this.readIndexFile(this.indexPath, OFFSET_INDEX_ENTRY_BYTES) : 'missing';
+    const timeData = this.hasTimeIndexFile ? await this.readIndexFile(this.timeIndexPath, TIME_INDEX_ENTRY_BYTES) : 'missing';
+    let problem: string | null = null;
+    let file = this.indexPath;
+    let indexes: SegmentIndexes | null = null;
+    if (typeof offsetData === 'string') problem = offsetData;
+    else if (typeof timeData === 'string') {
+      problem = timeData;
+      file = this.timeIndexPath;
+    } else {
+      const offsetIndex = new OffsetIndex(this.baseOffset, offsetData);
+      const timeIndex = new TimeIndex(this.baseOffset, timeData);
+      const endOffset = this.isActive ? Number.MAX_SAFE_INTEGER : this.nextOffset;
+      problem = offsetIndex.sanityCheck(this.sizeBytes, endOffset) ?? (await this.checkLastOffsetEntry(offsetIndex));
+      if (problem === null) {
+        problem = timeIndex.sanityCheck(endOffset) ?? (await this.checkLastTimeEntry(offsetIndex, timeIndex));
+        if (problem !== null) file = this.timeIndexPath;
+      }
+      if (problem === null) indexes = { offsetIndex, timeIndex };
+    }
+    return { indexes, problem, file };
   }
 
   /**

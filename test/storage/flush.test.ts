@@ -84,13 +84,14 @@ describe('flush policy always: group commit', () => {
 describe('flush policies interval and none', () => {
   it('interval: appends resolve before any sync, and a sync follows within the interval', async (t) => {
     const fs = new CountingFileSystem();
-    const h = await harness(t, { segmentBytes: 1 << 30, flush: { kind: 'interval', intervalMs: 30 } });
+    const h = await harness(t, { segmentBytes: 1 << 30, flush: { kind: 'interval', intervalMs: 500 } });
     const manager = await h.open({ fs });
     const log = await manager.createLog('orders', 0);
     const before = fs.syncs;
     await Promise.all(Array.from({ length: 20 }, () => log.append(buildBatch())));
     assert.equal(fs.syncs, before, 'no sync on the append path');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const deadline = Date.now() + 5000;
+    while (fs.syncs === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(fs.syncs > before, 'the interval flush ran');
   });
 

@@ -109,12 +109,15 @@ export interface Harness {
   open(options?: Partial<Parameters<typeof openLogManager>[0]> & LogManagerTuning): Promise<LogManager>;
 }
 
-export async function harness(t: TestContext, defaults: Partial<LogConfig> = SMALL, baseDir?: string): Promise<Harness> {
-  const dataDir = await tempDir(t, baseDir);
+export async function harness(t: TestContext, defaults: Partial<LogConfig> = SMALL, baseDir = os.tmpdir()): Promise<Harness> {
+  const dataDir = await mkdtemp(path.join(baseDir, 'ferry-storage-'));
   const logger = new RecordingLogger();
   const opened: LogManager[] = [];
+  // One hook, in this order: background work of an open manager (a closed segment's sync, its
+  // index files) must be over before the directory goes.
   t.after(async () => {
     for (const manager of opened) await manager.close().catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
   });
   return {
     dataDir,
