@@ -21,7 +21,8 @@ export function messageOf(view: RecordView, partition: number): QueueMessage {
 
 /**
  * Decodes the records of the whole batches in `data` with offsets in [fromOffset, toOffset),
- * calling `sink` for each; stops early when `sink` returns false. Control batches are skipped.
+ * calling `sink` for each (only those `wanted` accepts, when given: the others are not even
+ * materialised); stops early when `sink` returns false. Control batches are skipped.
  * Returns the offset after the last record looked at (the next to read).
  */
 export function decodeMessages(
@@ -30,6 +31,7 @@ export function decodeMessages(
   fromOffset: number,
   toOffset: number,
   sink: (message: QueueMessage) => boolean,
+  wanted?: (offset: number) => boolean,
 ): number {
   let at = 0;
   let next = fromOffset;
@@ -49,6 +51,7 @@ export function decodeMessages(
             return false;
           }
           next = view.offset + 1;
+          if (wanted !== undefined && !wanted(view.offset)) return true;
           if (!sink(messageOf(view, partition))) {
             isStopped = true;
             return false;
@@ -216,11 +219,18 @@ export async function readMessagesAt(
       throw error;
     }
     let last = offset;
-    decodeMessages(data, partitionIndex, offset, Number.POSITIVE_INFINITY, (message) => {
-      if (wanted.has(message.offset)) found.set(message.offset, message);
-      last = message.offset;
-      return true;
-    });
+    last =
+      decodeMessages(
+        data,
+        partitionIndex,
+        offset,
+        Number.POSITIVE_INFINITY,
+        (message) => {
+          found.set(message.offset, message);
+          return true;
+        },
+        (candidate) => wanted.has(candidate),
+      ) - 1;
     i++;
     while (i < sortedOffsets.length && sortedOffsets[i]! <= last) i++;
   }

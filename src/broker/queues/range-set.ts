@@ -42,9 +42,40 @@ export class RangeSet {
     return i >= 0 && offset < this.ends[i]!;
   }
 
-  /** Adds one offset; returns false when it was there already. */
+  /**
+   * Adds one offset; returns false when it was there already. Acks from several consumers
+   * interleave, so most land at the end of some range other than the last: that range grows in
+   * place (and merges with its successor when they meet) without a splice.
+   */
   add(offset: number): boolean {
-    return this.addRange(offset, offset + 1) > 0;
+    const starts = this.starts;
+    const ends = this.ends;
+    const n = starts.length;
+    if (n === 0 || offset > ends[n - 1]!) {
+      starts.push(offset);
+      ends.push(offset + 1);
+      this.total++;
+      return true;
+    }
+    const i = this.indexOfRangeAtOrBefore(offset);
+    if (i >= 0 && offset < ends[i]!) return false;
+    this.total++;
+    if (i >= 0 && offset === ends[i]!) {
+      ends[i] = offset + 1;
+      if (i + 1 < n && starts[i + 1] === offset + 1) {
+        ends[i] = ends[i + 1]!;
+        starts.splice(i + 1, 1);
+        ends.splice(i + 1, 1);
+      }
+      return true;
+    }
+    if (i + 1 < n && starts[i + 1] === offset + 1) {
+      starts[i + 1] = offset;
+      return true;
+    }
+    starts.splice(i + 1, 0, offset);
+    ends.splice(i + 1, 0, offset + 1);
+    return true;
   }
 
   /** Adds [start, end); returns how many offsets were new. */

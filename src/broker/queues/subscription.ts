@@ -326,7 +326,6 @@ export class Subscription implements ConsumerOwner {
     const reader = cursor.reader;
     while (placed < quota && !this.isClosed && !cursor.isRemoved) {
       if (cursor.unackedDelivered >= maxUnacked) break;
-      if (this.totalCredit() === 0) break;
       const message = reader.next();
       if (message === null) {
         if (!reader.hasUnread) break;

@@ -9,9 +9,12 @@ const ENTRY_BYTES = 16;
 const FIRED_BYTES = 8;
 /** Bucket files held open for appends (the recent ones). */
 const MAX_OPEN_FILES = 8;
+/** Delivered marks are synced in groups this often (see markFired). */
+const FIRED_SYNC_MS = 100;
 const INDEX_SUFFIX = '.idx';
 const FIRED_SUFFIX = '.fired';
 const CHECKPOINT_FILE = 'indexed-offset';
+const DEDUPE_FILE = 'dedupe-from-offset';
 
 /** What memory keeps of a bucket that is not loaded: counts and offsets, never its entries. */
 export interface BucketInfo {
@@ -26,7 +29,7 @@ export interface BucketInfo {
 }
 
 export interface LoadedBucket {
-  /** Sorted by due time; fired and duplicate entries removed. */
+  /** In file order; fired and duplicate entries removed. */
   dues: Float64Array;
   offsets: Float64Array;
 }
@@ -47,6 +50,13 @@ export class ScheduleIndex {
   private readonly open = new Map<string, StorageFile>();
   /** Operations in progress per file name: such a file is never evicted. */
   private readonly busy = new Map<string, number>();
+  /** Entries for offsets in [dedupeFromOffset, dedupeToOffset) may be in a bucket file twice (see noteReindex). */
+  private dedupeFromOffset = Number.POSITIVE_INFINITY;
+  private dedupeToOffset = Number.NEGATIVE_INFINITY;
+  /** Delivered marks not yet written, per bucket (see markFired). */
+  private readonly firedPending = new Map<number, number[]>();
+  private firedTimer: NodeJS.Timeout | null = null;
+  private firedFlush: Promise<void> = Promise.resolve();
   /** Settles when every append issued so far to a bucket file has landed (read() waits on it). */
   private readonly writes = new Map<number, Promise<void>>();
 
@@ -64,6 +74,14 @@ export class ScheduleIndex {
   /** Reads what exists: bucket sizes and offset ranges (streamed, nothing kept per entry). */
   async load(): Promise<void> {
     await this.fs.mkdir(this.dir);
+    const dedupePath = join(this.dir, DEDUPE_FILE);
+    if (await this.fs.exists(dedupePath)) {
+      const [from, to] = (await this.fs.readFile(dedupePath)).toString('utf8').trim().split(' ').map(Number);
+      const isValid = Number.isSafeInteger(from) && Number.isSafeInteger(to);
+      // Unreadable: dedupe everything (correct, only slower).
+      this.dedupeFromOffset = isValid ? from! : 0;
+      this.dedupeToOffset = isValid ? to! : Number.POSITIVE_INFINITY;
+    }
     for (const name of await this.fs.readdir(this.dir)) {
       if (!name.endsWith(INDEX_SUFFIX)) continue;
       const startMs = Number(name.slice(0, -INDEX_SUFFIX.length));
@@ -129,52 +147,110 @@ export class ScheduleIndex {
     await Promise.all(writes);
   }
 
-  /** The bucket's live entries, sorted by due time. */
+  /**
+   * The bucket's live entries (delivered ones removed), in file order: the wheel sorts them into
+   * ticks, so nothing is sorted here. Covers exactly the entries appended before the call (their
+   * writes are awaited); later ones are the caller's to add. Duplicates only come from a re-index
+   * after a crash, so only offsets at or above `dedupeFromOffset` go through a set.
+   */
   async read(startMs: number): Promise<LoadedBucket> {
-    await this.writes.get(startMs);
     const info = this.buckets.get(startMs);
     if (info === undefined) return { dues: new Float64Array(0), offsets: new Float64Array(0) };
-    const data = await this.readPrefix(`${startMs}${INDEX_SUFFIX}`, info.sizeBytes);
-    const firedData = info.firedBytes > 0 ? await this.readPrefix(`${startMs}${FIRED_SUFFIX}`, info.firedBytes) : Buffer.alloc(0);
+    // Both taken before any await: the prefix holds every entry appended so far, and only those.
+    const sizeBytes = info.sizeBytes;
+    const firedBytes = info.firedBytes;
+    await this.writes.get(startMs);
+    const data = await this.readPrefix(`${startMs}${INDEX_SUFFIX}`, sizeBytes);
     const fired = new Set<number>();
-    for (let at = 0; at + FIRED_BYTES <= firedData.length; at += FIRED_BYTES) fired.add(readNumber(firedData, at));
+    if (firedBytes > 0) {
+      const firedData = await this.readPrefix(`${startMs}${FIRED_SUFFIX}`, firedBytes);
+      for (let at = 0; at + FIRED_BYTES <= firedData.length; at += FIRED_BYTES) fired.add(readNumber(firedData, at));
+    }
     const count = Math.floor(data.length / ENTRY_BYTES);
-    const order: number[] = [];
+    const dues = new Float64Array(count);
+    const offsets = new Float64Array(count);
+    const dedupeFrom = this.dedupeFromOffset;
+    const dedupeTo = this.dedupeToOffset;
     const seen = new Set<number>();
+    let kept = 0;
     for (let i = 0; i < count; i++) {
       const offset = readNumber(data, i * ENTRY_BYTES + 8);
-      if (fired.has(offset) || seen.has(offset)) continue;
-      seen.add(offset);
-      order.push(i);
+      if (fired.size > 0 && fired.has(offset)) continue;
+      if (offset >= dedupeFrom && offset < dedupeTo) {
+        if (seen.has(offset)) continue;
+        seen.add(offset);
+      }
+      dues[kept] = readNumber(data, i * ENTRY_BYTES);
+      offsets[kept++] = offset;
     }
-    order.sort((a, b) => readNumber(data, a * ENTRY_BYTES) - readNumber(data, b * ENTRY_BYTES) || a - b);
-    const dues = new Float64Array(order.length);
-    const offsets = new Float64Array(order.length);
-    for (let j = 0; j < order.length; j++) {
-      dues[j] = readNumber(data, order[j]! * ENTRY_BYTES);
-      offsets[j] = readNumber(data, order[j]! * ENTRY_BYTES + 8);
-    }
-    info.entries = count;
-    return { dues, offsets };
+    return { dues: dues.subarray(0, kept), offsets: offsets.subarray(0, kept) };
   }
 
-  /** Records entries as delivered, durably (a restart must not deliver them again). */
-  async markFired(startMs: number, offsets: readonly number[]): Promise<void> {
-    const info = this.bucket(startMs);
-    const buf = Buffer.allocUnsafe(offsets.length * FIRED_BYTES);
-    for (let i = 0; i < offsets.length; i++) writeNumber(buf, i * FIRED_BYTES, offsets[i]!);
-    const position = info.firedBytes;
-    info.firedBytes += buf.length;
-    info.fired += offsets.length;
-    await this.withFile(`${startMs}${FIRED_SUFFIX}`, async (file) => {
-      await file.write(buf, position);
-      await file.sync();
+  /**
+   * A re-index is about to append entries for `__scheduled` offsets in [fromOffset, toOffset),
+   * some of which the bucket files may hold already: reads dedupe offsets in that range (kept as
+   * one covering range across starts, persisted so that a later start still knows).
+   */
+  async noteReindex(fromOffset: number, toOffset: number): Promise<void> {
+    const from = Math.min(fromOffset, this.dedupeFromOffset);
+    const to = Math.max(toOffset, this.dedupeToOffset);
+    if (from === this.dedupeFromOffset && to === this.dedupeToOffset) return;
+    await this.fs.writeFileAtomic(join(this.dir, DEDUPE_FILE), Buffer.from(`${from} ${to}\n`));
+    this.dedupeFromOffset = from;
+    this.dedupeToOffset = to;
+  }
+
+  /**
+   * Records entries as delivered. Marks are written and synced in groups, at most FIRED_SYNC_MS
+   * after the delivery (one fsync per bucket file per group, not one per tick): a crash loses at
+   * most that window's marks, and those records are delivered again (at least once).
+   */
+  markFired(startMs: number, offsets: readonly number[]): void {
+    let pending = this.firedPending.get(startMs);
+    if (pending === undefined) this.firedPending.set(startMs, (pending = []));
+    for (const offset of offsets) pending.push(offset);
+    this.firedTimer ??= setTimeout(() => {
+      this.firedTimer = null;
+      void this.flushFired();
+    }, FIRED_SYNC_MS).unref();
+  }
+
+  /** Writes and syncs the pending delivered marks (also at close). */
+  flushFired(): Promise<void> {
+    const run = this.firedFlush.then(async () => {
+      const pending = [...this.firedPending];
+      this.firedPending.clear();
+      await Promise.all(
+        pending.map(async ([startMs, offsets]) => {
+          const info = this.buckets.get(startMs);
+          if (info === undefined) return; // dropped meanwhile: nothing left to mark
+          const buf = Buffer.allocUnsafe(offsets.length * FIRED_BYTES);
+          for (let i = 0; i < offsets.length; i++) writeNumber(buf, i * FIRED_BYTES, offsets[i]!);
+          const position = info.firedBytes;
+          info.firedBytes += buf.length;
+          info.fired += offsets.length;
+          try {
+            await this.withFile(`${startMs}${FIRED_SUFFIX}`, async (file) => {
+              await file.write(buf, position);
+              await file.sync();
+            });
+          } catch (error) {
+            this.logger.warn(
+              { bucket: startMs, err: toFerryError(error).message },
+              'could not record delivered scheduled records; a restart may deliver them again',
+            );
+          }
+        }),
+      );
     });
+    this.firedFlush = run;
+    return run;
   }
 
   /** Forgets a bucket whose entries have all been delivered. */
   async drop(startMs: number): Promise<void> {
     this.buckets.delete(startMs);
+    this.firedPending.delete(startMs);
     for (const suffix of [INDEX_SUFFIX, FIRED_SUFFIX]) {
       const name = `${startMs}${suffix}`;
       const file = this.open.get(name);
@@ -201,6 +277,9 @@ export class ScheduleIndex {
   }
 
   async close(): Promise<void> {
+    if (this.firedTimer !== null) clearTimeout(this.firedTimer);
+    this.firedTimer = null;
+    await this.flushFired();
     for (const [name, file] of this.open) {
       try {
         await file.sync();

@@ -14,8 +14,10 @@ import { mayHoldScheduledRecords, type ScheduledRecord, splitScheduled } from '.
 import { ScheduleIndex } from './schedule-index.ts';
 import { TimingWheel } from './timing-wheel.ts';
 
-/** Bytes read from `__scheduled` per step: at start (re-index) and around records that fire. */
+/** Bytes read from `__scheduled` per step at start (re-index). */
 const READ_BYTES = 256 * 1024;
+/** Bytes read around records that fire: records due together were stored together (due order). */
+const FIRE_READ_BYTES = 64 * 1024;
 /** A batch appended to a target (or `__scheduled`) is cut at about this many bytes. */
 const MAX_APPEND_BYTES = 512 * 1024;
 /** Recent lateness samples kept for the percentiles in stats. */
@@ -100,6 +102,7 @@ export class Scheduler {
     if (this.partition !== undefined) {
       const log = this.partition.log;
       const checkpoint = Math.max((await this.index.readCheckpoint()) ?? 0, log.logStartOffset);
+      if (checkpoint < log.highWatermark) await this.index.noteReindex(checkpoint, log.highWatermark);
       reindexed = await this.reindex(log, checkpoint, log.highWatermark);
       await this.index.sync();
       this.checkpointOffset = log.highWatermark;
@@ -276,19 +279,13 @@ export class Scheduler {
         this.upcomingSet.delete(bucket);
         const state: BucketState = { isLoaded: false, pendingAdds: [], remaining: 0 };
         this.states.set(bucket, state);
+        // read() covers the entries appended before this call; later ones wait in pendingAdds.
         const loaded = await this.index.read(bucket);
-        const seen = state.pendingAdds!.length > 0 ? new Set<number>() : null;
-        for (let i = 0; i < loaded.offsets.length; i++) {
-          this.wheel.add(loaded.dues[i]!, loaded.offsets[i]!);
-          seen?.add(loaded.offsets[i]!);
-        }
+        for (let i = 0; i < loaded.offsets.length; i++) this.wheel.add(loaded.dues[i]!, loaded.offsets[i]!);
         state.remaining = loaded.offsets.length;
         const adds = state.pendingAdds!;
-        for (let i = 0; i < adds.length; i += 2) {
-          if (seen?.has(adds[i + 1]!)) continue;
-          this.wheel.add(adds[i]!, adds[i + 1]!);
-          state.remaining++;
-        }
+        for (let i = 0; i < adds.length; i += 2) this.wheel.add(adds[i]!, adds[i + 1]!);
+        state.remaining += adds.length / 2;
         state.pendingAdds = null;
         state.isLoaded = true;
       }
@@ -320,7 +317,7 @@ export class Scheduler {
       const sorted = [...offsets].sort((a, b) => a - b);
       let found: Map<number, QueueMessage>;
       try {
-        found = this.partition === undefined ? new Map() : await readMessagesAt(this.partition.log, 0, sorted, READ_BYTES);
+        found = this.partition === undefined ? new Map() : await readMessagesAt(this.partition.log, 0, sorted, FIRE_READ_BYTES);
       } catch (error) {
         logger.error({ err: toFerryError(error).message, records: offsets.length }, 'could not read due scheduled records; retrying');
         for (let i = 0; i < offsets.length; i++) this.wheel.add(dues[i]!, offsets[i]!);
@@ -362,14 +359,7 @@ export class Scheduler {
     for (const [bucket, list] of byBucket) {
       const state = this.states.get(bucket);
       if (state !== undefined) state.remaining -= list.length;
-      try {
-        await this.index.markFired(bucket, list);
-      } catch (error) {
-        logger.warn(
-          { bucket, err: toFerryError(error).message },
-          'could not record delivered scheduled records; a restart may deliver them again',
-        );
-      }
+      this.index.markFired(bucket, list);
     }
   }
 
