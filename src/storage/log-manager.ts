@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCode, FerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
-import { parseCheckpointNumber, readCheckpoint, writeCheckpoint } from './checkpoint-file.ts';
+import { encodeCheckpoint, parseCheckpointNumber, readCheckpoint } from './checkpoint-file.ts';
 import { DirSync } from './dir-sync.ts';
 import { FilePool } from './file-pool.ts';
 import {
@@ -78,6 +78,7 @@ export class FerryLogManager implements LogManager {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private retentionRun: Promise<void> | null = null;
   private checkpointRun: Promise<void> | null = null;
+  private lastRecoveryPoints: Buffer | null = null;
   private isClosed = false;
 
   constructor(options: LogManagerOptions & LogManagerTuning) {
@@ -325,10 +326,14 @@ export class FerryLogManager implements LogManager {
     for (const [name, log] of this.byName) {
       if (!log.isOffline && 'recoveryPoint' in log) entries.push([name, log.recoveryPoint]);
     }
-    const run = writeCheckpoint(this.fs, path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT), entries);
+    const data = encodeCheckpoint(entries);
+    // An idle broker rewrites nothing: the timer finds the same points as last time.
+    if (this.lastRecoveryPoints?.equals(data) === true) return;
+    const run = this.fs.writeFileAtomic(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT), data);
     this.checkpointRun = run;
     try {
       await run;
+      this.lastRecoveryPoints = data;
     } finally {
       this.checkpointRun = null;
     }
