@@ -311,3 +311,14 @@ export interface BrokerApi {
   /** Stops timers, flushes, closes every log (clean-shutdown marker). */
   close(): Promise<void>;
 }
+
+// ------------------------------------------------------------------------------ queues
+
+import type { QueueApi } from './queues/types.ts';
+
+export type { QueueApi };
+
+/** A broker that also serves queues (src/broker/queues/types.ts, docs/queues.md): what a protocol
+ *  session needs to expose subscriptions. `Broker` implements it; BrokerApi stays as it is so
+ *  that sessions and fakes that do not serve queues need not change. */
+export interface BrokerWithQueues extends BrokerApi, QueueApi {}

@@ -344,13 +344,13 @@ export class QueueManager implements QueueApi {
     const subscriptions = this.byTopic.get(partition.topic);
     const policy = this.policies.get(partition.topic);
     if (subscriptions === undefined && policy?.limits === undefined) return;
-    const incoming = recordCount(batches);
     const log = partition.log;
+    let incoming = -1; // counted from the batch headers once a limit applies
     if (subscriptions === undefined || subscriptions.size === 0) {
       const limits = policy!.limits!;
       if ((limits.overflow ?? 'reject_publish') !== 'reject_publish') return;
       const backlog = log.highWatermark - log.logStartOffset;
-      if (excessRecords(backlog, incoming, limits, log, batches.length) > 0)
+      if (excessRecords(backlog, recordCount(batches), limits, log, batches.length) > 0)
         throw backlogError(partition, null, backlog, limits.maxRecords, limits.maxBytes);
       return;
     }
@@ -360,6 +360,7 @@ export class QueueManager implements QueueApi {
       const cursor = subscription.cursor(partition.index);
       if (cursor === undefined) continue;
       const backlog = cursor.backlog;
+      if (incoming < 0) incoming = recordCount(batches);
       if (excessRecords(backlog, incoming, limits, log, batches.length) > 0) {
         throw backlogError(partition, subscription.name, backlog, limits.maxRecords, limits.maxBytes);
       }
