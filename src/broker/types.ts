@@ -7,6 +7,8 @@
  * hands the broker encoded batches, fetch hands back stored batches.
  */
 
+import type { QueueApi } from './queues/types.ts';
+
 // ------------------------------------------------------------------------------------ topics
 
 /** Topic-level config, Kafka's names and string values (`retention.ms`, `cleanup.policy`, ...).
@@ -313,8 +315,6 @@ export interface BrokerApi {
 }
 
 // ------------------------------------------------------------------------------ queues
-
-import type { QueueApi } from './queues/types.ts';
 
 export type { QueueApi };
 
