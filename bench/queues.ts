@@ -16,11 +16,15 @@
  *    receipt minus due time, every record) p50 / p99 / max, and the scheduler's own lateness
  *    (append to the topic minus due time).
  *
- * Each workload runs `--repeat` times (default 3) in a fresh broker and data dir; the medians are
- * printed and written to bench/results/queues-<time>.json. The data dir is on the OS temp dir
- * (`--dir` to change it). Numbers depend on the disk's fsync latency: the shared workload does one
- * fsync per group commit of the topic and of `__subscriptions`.
+ * Each workload runs `--repeat` times (default 3), each run in a fresh process with a fresh broker
+ * and data dir; the medians are printed and written to bench/results/queues-<time>.json. The data
+ * dir is on the OS temp dir (`--dir` to change it). Numbers depend on the disk's fsync latency,
+ * measured and printed before and after: the shared workload does one fsync per group commit of
+ * the topic and of `__subscriptions`, and a due record is visible once its append is fsynced.
+ * `--flush none` turns the topics' fsync off (`__subscriptions` keeps `always`), to separate the
+ * disk's share from the broker's.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,6 +51,7 @@ const { values: flags } = parseArgs({
     'spread-ms': { type: 'string' },
     ack: { type: 'string', default: 'record' },
     flush: { type: 'string', default: 'always' },
+    child: { type: 'string' },
   },
 });
 
@@ -54,7 +59,7 @@ const isQuick = flags.quick === true;
 const repeat = Number(flags.repeat ?? (isQuick ? 1 : 3));
 const sharedRecords = Number(flags.records ?? (isQuick ? 300_000 : 2_000_000));
 const scheduledRecords = Number(flags.scheduled ?? (isQuick ? 100_000 : 1_000_000));
-const leadMs = Number(flags['lead-ms'] ?? (isQuick ? 10_000 : 40_000));
+const leadMs = Number(flags['lead-ms'] ?? (isQuick ? 10_000 : 20_000));
 const spreadMs = Number(flags['spread-ms'] ?? (isQuick ? 10_000 : 30_000));
 const ackPerRecord = flags.ack !== 'batch';
 const baseDir = flags.dir ?? os.tmpdir();
@@ -323,6 +328,33 @@ function medians<T extends object>(runs: readonly T[]): T {
   return result as T;
 }
 
+// Each run is a fresh process: RSS figures start from a clean heap, and no run inherits another's
+// garbage or page cache pressure. `--child shared|scheduled` runs one and prints its result.
+if (flags.child !== undefined) {
+  const result = flags.child === 'shared' ? await sharedRun() : await scheduledRun();
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+async function runChild<T>(workload: 'shared' | 'scheduled'): Promise<T> {
+  const forwarded: string[] = flags.quick === true ? ['--quick'] : [];
+  for (const name of ['dir', 'records', 'scheduled', 'lead-ms', 'spread-ms', 'ack', 'flush'] as const) {
+    const value = flags[name];
+    if (value !== undefined) forwarded.push(`--${name}`, value);
+  }
+  const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, ...forwarded, '--child', workload], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const line = output.split('\n').find((text) => text.startsWith('RESULT '));
+  if (code !== 0 || line === undefined) throw new Error(`${workload} run failed (exit ${code}): ${output}`);
+  return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
 const results: Record<string, unknown> = {
   node: process.version,
   cpus: os.cpus().length,
@@ -338,7 +370,7 @@ console.log(
 if (flags.only === undefined || flags.only === 'shared') {
   const runs: SharedResult[] = [];
   for (let i = 0; i < repeat; i++) {
-    const run = await sharedRun();
+    const run = await runChild<SharedResult>('shared');
     console.log(
       `shared run ${i + 1}: ${run.ackedPerSec.toLocaleString()} acked/s (${sharedRecords.toLocaleString()} records in ${run.seconds} s)`,
     );
@@ -354,7 +386,7 @@ if (flags.only === undefined || flags.only === 'shared') {
 if (flags.only === undefined || flags.only === 'scheduled') {
   const runs: ScheduledResult[] = [];
   for (let i = 0; i < repeat; i++) {
-    const run = await scheduledRun();
+    const run = await runChild<ScheduledResult>('scheduled');
     console.log(
       `scheduled run ${i + 1}: RSS ${run.rssBeforeMiB} -> ${run.rssPendingMiB} MiB with ${scheduledRecords.toLocaleString()} pending (heap ${run.heapPendingMiB} MiB, external ${run.externalPendingMiB} MiB, ${run.inWheelAtPending} in the wheel), peak ${run.rssPeakMiB} MiB; lateness p50 ${run.latenessP50Ms} ms, p99 ${run.latenessP99Ms} ms, max ${run.latenessMaxMs} ms (${run.delivered} delivered; event loop delay p99 ${run.eventLoopDelayP99Ms} ms)`,
     );

@@ -183,31 +183,43 @@ export class Scheduler {
     return this.divert(target, split.scheduled, split.immediate);
   }
 
-  private async divert(target: Partition, scheduled: ScheduledRecord[], immediate: Buffer | null): Promise<ProduceResult> {
+  /**
+   * Encodes the records for `__scheduled` at once (due order: records that fire together are read
+   * together), so that only the encoded bytes and the due times wait for the append: a produce in
+   * flight holds no record objects.
+   */
+  private divert(target: Partition, scheduled: ScheduledRecord[], immediate: Buffer | null): Promise<ProduceResult> {
+    scheduled.sort((a, b) => a.deliverAtMs - b.deliverAtMs);
+    const routing = [textHeader(ReservedHeader.targetTopic, target.topic), textHeader(ReservedHeader.targetPartition, target.index)];
+    const records: ProducerRecord[] = new Array(scheduled.length);
+    const dues: number[] = new Array(scheduled.length);
+    for (let i = 0; i < scheduled.length; i++) {
+      const { record, deliverAtMs } = scheduled[i]!;
+      records[i] = {
+        key: record.key ?? null,
+        value: record.value ?? null,
+        timestamp: record.timestamp,
+        headers: [...(record.headers ?? []), ...routing],
+      };
+      dues[i] = deliverAtMs;
+    }
+    return this.store(target, encodeBatches(records, this.options.host.now()), dues, immediate);
+  }
+
+  private async store(target: Partition, batches: Buffer, dues: number[], immediate: Buffer | null): Promise<ProduceResult> {
     const { host } = this.options;
     this.divertsInFlight++;
-    this.pendingCount += scheduled.length;
+    this.pendingCount += dues.length;
     try {
-      // Due order inside `__scheduled`: records that fire together are read together.
-      scheduled.sort((a, b) => a.deliverAtMs - b.deliverAtMs);
-      const records = scheduled.map(({ record }) => ({
-        ...record,
-        headers: [
-          ...(record.headers ?? []),
-          textHeader(ReservedHeader.targetTopic, target.topic),
-          textHeader(ReservedHeader.targetPartition, target.index),
-        ],
-      }));
       this.partition ??= await this.options.ensurePartition();
-      const result = await host.append(this.partition, encodeBatches(records, host.now()));
-      const dues = scheduled.map((entry) => entry.deliverAtMs);
+      const result = await host.append(this.partition, batches);
       const offsets = dues.map((_, i) => result.baseOffset + i);
       const written = this.index.append(dues, offsets);
       for (let i = 0; i < dues.length; i++) this.placeNew(dues[i]!, offsets[i]!);
       await written;
       this.ensureTimer();
     } catch (error) {
-      this.pendingCount -= scheduled.length;
+      this.pendingCount -= dues.length;
       throw error;
     } finally {
       this.divertsInFlight--;
