@@ -9,11 +9,31 @@
 
 import type { QueueApi } from './queues/types.ts';
 
-// ------------------------------------------------------------------------------------ topics
+import type {
+  GroupDescription,
+  GroupMemberDescription,
+  GroupOffsetLag,
+  GroupState,
+  GroupSummary,
+  PartitionInfo,
+  TopicConfigEntries,
+  TopicDescription,
+  TopicSummary,
+} from '../common/admin-types.ts';
 
-/** Topic-level config, Kafka's names and string values (`retention.ms`, `cleanup.policy`, ...).
- *  Unknown keys are refused with INVALID_CONFIG; values are validated. */
-export type TopicConfigEntries = Record<string, string>;
+export type {
+  GroupDescription,
+  GroupMemberDescription,
+  GroupOffsetLag,
+  GroupState,
+  GroupSummary,
+  PartitionInfo,
+  TopicConfigEntries,
+  TopicDescription,
+  TopicSummary,
+};
+
+// ------------------------------------------------------------------------------------ topics
 
 export interface CreateTopicOptions {
   /** Default: the broker's `num.partitions` (config `defaultPartitions`). */
@@ -23,40 +43,6 @@ export interface CreateTopicOptions {
   config?: TopicConfigEntries;
   /** Validate only; create nothing (Kafka's validateOnly). */
   validateOnly?: boolean;
-}
-
-export interface PartitionInfo {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  leaderEpoch: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-  sizeBytes: number;
-  isOffline: boolean;
-}
-
-export interface TopicDescription {
-  name: string;
-  /** Stable id (16 random bytes as 32 hex chars), Kafka's topic id. */
-  topicId: string;
-  isInternal: boolean;
-  partitions: PartitionInfo[];
-  /** Effective config: explicit entries merged over broker defaults. */
-  config: TopicConfigEntries;
-  /** Only the entries set on this topic. */
-  overrides: TopicConfigEntries;
-  /** What the config values alone do not say, e.g. that `cleanup.policy=compact` is stored but
-   *  compaction is not implemented yet. Absent when there is nothing to say. */
-  warnings?: string[];
-}
-
-export interface TopicSummary {
-  name: string;
-  partitionCount: number;
-  isInternal: boolean;
 }
 
 // ----------------------------------------------------------------------------------- produce
@@ -228,46 +214,6 @@ export interface CommittedOffset {
   offset: number;
   leaderEpoch: number;
   metadata: string | null;
-}
-
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
-
-export interface GroupMemberDescription {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  metadata: Buffer;
-  assignment: Buffer;
-  /** Decoded from `assignment` when the protocol type is `consumer`. */
-  assignedPartitions: { topic: string; partitions: number[] }[];
-}
-
-export interface GroupOffsetLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  logEndOffset: number;
-  /** logEndOffset - committed (or - logStartOffset when nothing is committed). */
-  lag: number;
-  memberId: string | null;
-}
-
-export interface GroupDescription {
-  groupId: string;
-  state: GroupState;
-  protocolType: string;
-  protocolName: string;
-  generationId: number;
-  leaderId: string | null;
-  members: GroupMemberDescription[];
-  offsets: GroupOffsetLag[];
-}
-
-export interface GroupSummary {
-  groupId: string;
-  protocolType: string;
-  state: GroupState;
 }
 
 // ------------------------------------------------------------------------------ the broker

@@ -1,3 +1,4 @@
+import type { GroupDescription, GroupState, GroupSummary } from '../../../common/admin-types.ts';
 import type { FerryError } from '../../../common/errors.ts';
 import type { ApiSpec } from '../codec.ts';
 import { ApiKey } from '../constants.ts';
@@ -6,7 +7,8 @@ import type { EmptyBody } from './topics.ts';
 
 /** Listing, describing (with lag) and deleting groups. */
 
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+export type { GroupDescription, GroupMemberDescription, GroupOffsetLag, GroupState, GroupSummary } from '../../../common/admin-types.ts';
+
 const GROUP_STATES: readonly GroupState[] = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
 
 function writeState(state: GroupState): number {
@@ -16,12 +18,6 @@ function writeState(state: GroupState): number {
 function readState(r: WireReader): GroupState {
   const index = r.u8();
   return GROUP_STATES[index] ?? 'Dead';
-}
-
-export interface GroupSummary {
-  groupId: string;
-  protocolType: string;
-  state: GroupState;
 }
 
 export const listGroupsApi: ApiSpec<EmptyBody, { groups: GroupSummary[] }> = {
@@ -40,36 +36,6 @@ export const listGroupsApi: ApiSpec<EmptyBody, { groups: GroupSummary[] }> = {
     return { groups: r.array((r) => ({ groupId: r.string(), protocolType: r.string(), state: readState(r) }), 5) };
   },
 };
-
-export interface GroupMemberDescription {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  metadata: Buffer;
-  assignment: Buffer;
-  assignedPartitions: { topic: string; partitions: number[] }[];
-}
-
-export interface GroupOffsetLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  logEndOffset: number;
-  lag: number;
-  memberId: string | null;
-}
-
-export interface GroupDescription {
-  groupId: string;
-  state: GroupState;
-  protocolType: string;
-  protocolName: string;
-  generationId: number;
-  leaderId: string | null;
-  members: GroupMemberDescription[];
-  offsets: GroupOffsetLag[];
-}
 
 export const describeGroupApi: ApiSpec<{ groupId: string }, GroupDescription> = {
   key: ApiKey.describeGroup,

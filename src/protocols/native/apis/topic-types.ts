@@ -1,41 +1,10 @@
 import type { WireReader, WireWriter } from '../wire.ts';
 
-/**
- * Topic shapes as they travel on the wire. They mirror the broker's (src/broker/types.ts) field
- * for field, so a session hands broker results straight to the encoder, but are declared here:
- * the codec imports nothing from the broker, and the client imports the codec.
- */
-export type TopicConfigEntries = Record<string, string>;
+import type { TopicDescription } from '../../../common/admin-types.ts';
 
-export interface PartitionInfo {
-  partition: number;
-  leader: number;
-  replicas: number[];
-  isr: number[];
-  leaderEpoch: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  highWatermark: number;
-  sizeBytes: number;
-  isOffline: boolean;
-}
-
-export interface TopicDescription {
-  name: string;
-  topicId: string;
-  isInternal: boolean;
-  partitions: PartitionInfo[];
-  /** Effective config: explicit entries merged over broker defaults. */
-  config: TopicConfigEntries;
-  /** Only the entries set on this topic. */
-  overrides: TopicConfigEntries;
-}
-
-export interface TopicSummary {
-  name: string;
-  partitionCount: number;
-  isInternal: boolean;
-}
+// The shapes are declared once in common/ (the broker reports them, this codec carries them,
+// the client returns them); re-exported here for the codec's users.
+export type { PartitionInfo, TopicConfigEntries, TopicDescription, TopicSummary } from '../../../common/admin-types.ts';
 
 export function writeTopicDescription(w: WireWriter, topic: TopicDescription): void {
   w.string(topic.name).string(topic.topicId).bool(topic.isInternal);
