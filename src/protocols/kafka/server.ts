@@ -1,7 +1,8 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
 import type { BrokerApi } from '../../broker/types.ts';
 import { type Logger, silentLogger } from '../../common/logger.ts';
+import { listenTcp } from '../tcp-listener.ts';
 import type { ListenerContext } from './handlers/context.ts';
 import { type KafkaLimits, resolveKafkaLimits } from './limits.ts';
 import { KafkaSession } from './session.ts';
@@ -43,70 +44,33 @@ function isWildcard(host: string): boolean {
 export async function startKafkaServer(options: KafkaServerOptions): Promise<KafkaServer> {
   const limits = resolveKafkaLimits(options.limits);
   const logger = (options.logger ?? silentLogger).child({ component: 'kafka' });
-  const sessions = new Set<KafkaSession>();
-  let refusedSinceLastLog = 0;
-
-  const server: Server = createServer({ allowHalfOpen: true, noDelay: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
-
-  const listener: ListenerContext = {
-    broker: options.broker,
+  let listener: ListenerContext | undefined;
+  return listenTcp<KafkaSession>({
+    protocol: 'kafka',
+    host: options.host,
+    port: options.port,
     logger,
-    limits,
-    node: {
-      nodeId: options.broker.nodeId,
-      host: options.advertisedHost ?? (isWildcard(options.host) ? hostname() : options.host),
-      port: options.advertisedPort ?? port,
+    maxConnections: limits.maxConnections,
+    // The advertised port defaults to the bound one, known only once listening.
+    onListening(port) {
+      listener = {
+        broker: options.broker,
+        logger,
+        limits,
+        node: {
+          nodeId: options.broker.nodeId,
+          host: options.advertisedHost ?? (isWildcard(options.host) ? hostname() : options.host),
+          port: options.advertisedPort ?? port,
+        },
+        clusterId: options.clusterId ?? DEFAULT_CLUSTER_ID,
+        topicIds: new TopicIdIndex(options.broker, limits.topicIdRefreshIntervalMs),
+      };
+      logger.info({ advertised: `${listener.node.host}:${listener.node.port}` }, 'kafka advertised address');
     },
-    clusterId: options.clusterId ?? DEFAULT_CLUSTER_ID,
-    topicIds: new TopicIdIndex(options.broker, limits.topicIdRefreshIntervalMs),
-  };
-
-  server.on('connection', (socket: Socket) => {
-    if (sessions.size >= limits.maxConnections) {
-      refuse(socket);
-      return;
-    }
-    const session = new KafkaSession({ socket, listener, onClose: (closed) => sessions.delete(closed) });
-    sessions.add(session);
+    createSession: (socket, onClose) => new KafkaSession({ socket, listener: listener!, onClose }),
+    // Kafka has no error frame for this: the socket is closed.
+    refuse(socket: Socket) {
+      socket.destroy();
+    },
   });
-  server.on('error', (error) => logger.error({ err: error.message }, 'kafka listener error'));
-
-  // Kafka has no error frame for this: the socket is closed, and one line is logged per burst.
-  function refuse(socket: Socket): void {
-    socket.on('error', () => {});
-    socket.destroy();
-    if (refusedSinceLastLog++ === 0) {
-      logger.warn({ maxConnections: limits.maxConnections, remote: socket.remoteAddress }, 'kafka connection refused: connection limit');
-      setTimeout(() => {
-        if (refusedSinceLastLog > 1) logger.warn({ refused: refusedSinceLastLog - 1 }, 'kafka connections refused at the limit');
-        refusedSinceLastLog = 0;
-      }, 10_000).unref();
-    }
-  }
-
-  logger.info({ host: options.host, port, advertised: `${listener.node.host}:${listener.node.port}` }, 'kafka protocol listening');
-
-  let closing: Promise<void> | null = null;
-  return {
-    port,
-    get connectionCount() {
-      return sessions.size;
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const session of sessions) session.shutdown();
-      });
-      return closing;
-    },
-  };
 }
