@@ -135,6 +135,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
     } finally {
       if (pending) this.markProcessed(pending, pendingNextOffset);
+      this.rewindToConsumed();
     }
   }
 
@@ -155,6 +156,7 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
       }
     } finally {
       if (pending) this.markProcessed(pending, pendingNextOffset);
+      this.rewindToConsumed();
     }
   }
 
@@ -288,6 +290,22 @@ export class Consumer implements AsyncIterable<ConsumerMessage> {
 
   private isCurrent(chunk: FetchedChunk): boolean {
     return chunk.state.isAssigned && chunk.epoch === chunk.state.epoch && !chunk.state.isPaused;
+  }
+
+  /**
+   * After a loop ends (break, return, throw), fetched records it never received must be read
+   * again: the fetch position is moved back to the consumed offset and buffered records dropped.
+   * Otherwise the rest of a batch left mid-way would be lost to the next loop, whose messages
+   * would then move the committed offset past records nobody saw.
+   */
+  private rewindToConsumed(): void {
+    if (this.isClosed) return;
+    for (const state of this.states.values()) {
+      if (state.consumed < 0 || state.position === state.consumed) continue;
+      state.position = state.consumed;
+      state.epoch++;
+      this.fetcher.discard(state);
+    }
   }
 
   private markProcessed(chunk: FetchedChunk, nextOffset: number): void {
