@@ -1,3 +1,4 @@
+import { ChunkQueue } from '../../common/chunk-queue.ts';
 import { ErrorCode, FerryError } from '../../common/errors.ts';
 import { FRAME_HEADER_BYTES, FrameType, LENGTH_PREFIX_BYTES } from './constants.ts';
 
@@ -83,11 +84,8 @@ export function parseFrame(frameBytes: Buffer): Frame {
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
-  private chunks: Buffer[] = [];
+  private readonly bytes = new ChunkQueue();
   /** Index of the first chunk with unread bytes, and the read position inside it. */
-  private head = 0;
-  private headOffset = 0;
-  private buffered = 0;
   /** Length field of the frame being assembled, or -1 while the prefix is incomplete. */
   private pendingLength = -1;
   private failure: FerryError | null = null;
@@ -98,13 +96,11 @@ export class FrameDecoder {
 
   /** Bytes received and not yet returned as frames. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.bytes.length;
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.bytes.push(chunk);
   }
 
   /** The next whole frame, or null until more bytes arrive. Throws FRAME_TOO_LARGE or
@@ -112,8 +108,8 @@ export class FrameDecoder {
   next(): Frame | null {
     if (this.failure) throw this.failure;
     if (this.pendingLength < 0) {
-      if (this.buffered < LENGTH_PREFIX_BYTES) return null;
-      const length = this.take(LENGTH_PREFIX_BYTES).readUInt32BE(0);
+      if (this.bytes.length < LENGTH_PREFIX_BYTES) return null;
+      const length = this.bytes.take(LENGTH_PREFIX_BYTES).readUInt32BE(0);
       if (length > this.maxFrameBytes) {
         this.failure = new FerryError(ErrorCode.FRAME_TOO_LARGE, `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes}`, {
           frameBytes: length,
@@ -133,8 +129,8 @@ export class FrameDecoder {
       }
       this.pendingLength = length;
     }
-    if (this.buffered < this.pendingLength) return null;
-    const frameBytes = this.take(this.pendingLength);
+    if (this.bytes.length < this.pendingLength) return null;
+    const frameBytes = this.bytes.take(this.pendingLength);
     this.pendingLength = -1;
     try {
       return parseFrame(frameBytes);
@@ -143,48 +139,7 @@ export class FrameDecoder {
       throw error;
     }
   }
-
-  /** Removes `n` buffered bytes (n <= buffered): a view when they lie in one chunk. */
-  private take(n: number): Buffer {
-    const first = this.chunks[this.head]!;
-    const available = first.length - this.headOffset;
-    let out: Buffer;
-    if (available >= n) {
-      out = first.subarray(this.headOffset, this.headOffset + n);
-      this.headOffset += n;
-      if (this.headOffset === first.length) this.dropHead();
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let written = 0;
-      while (written < n) {
-        const chunk = this.chunks[this.head]!;
-        const count = Math.min(n - written, chunk.length - this.headOffset);
-        chunk.copy(out, written, this.headOffset, this.headOffset + count);
-        written += count;
-        this.headOffset += count;
-        if (this.headOffset === chunk.length) this.dropHead();
-      }
-    }
-    this.buffered -= n;
-    return out;
-  }
-
-  private dropHead(): void {
-    this.chunks[this.head] = EMPTY;
-    this.head++;
-    this.headOffset = 0;
-    // Compact now and then instead of shift() per chunk (O(n) each).
-    if (this.head === this.chunks.length) {
-      this.chunks.length = 0;
-      this.head = 0;
-    } else if (this.head >= 64) {
-      this.chunks = this.chunks.slice(this.head);
-      this.head = 0;
-    }
-  }
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** Pure helper for tests and fuzzing: every whole frame in `bytes`, or the typed error that
  *  stopped framing. Trailing bytes of an incomplete frame are reported as `remainingBytes`. */
