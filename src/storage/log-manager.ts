@@ -25,6 +25,9 @@ import { loadPartitionLog } from './recovery.ts';
 import type { FileSystem, LogConfig, LogManager, LogManagerOptions, PartitionLog } from './types.ts';
 
 /** Storage tuning beyond the shared contract; every field optional with a documented default. */
+
+/** Data-directory entries with this prefix that are not logs are owned by higher layers. */
+const RESERVED_ENTRY_PREFIX = '__';
 export interface LogManagerTuning {
   /** How often the recovery-point checkpoint is written. Default 60 s (Kafka's
    *  log.flush.offset.checkpoint.interval.ms). */
@@ -136,6 +139,12 @@ export class FerryLogManager implements LogManager {
       }
       const parsed = parseLogDirName(name);
       if (parsed === null) {
+        // Names starting with `__` that are not `<topic>-<partition>` belong to the layers above
+        // (the broker's `__cluster_metadata`): expected, so not worth a warning at every start.
+        if (name.startsWith(RESERVED_ENTRY_PREFIX)) {
+          this.logger.debug({ file: entryPath }, 'leaving a reserved data directory entry to the layers above');
+          continue;
+        }
         this.logger.warn({ file: entryPath }, 'ignoring an entry of the data directory that is not a log');
         continue;
       }
