@@ -130,11 +130,11 @@ export interface BatchCheckLimits {
 }
 
 /**
- * Checks one batch at `at` and returns its size. Throws CORRUPT_MESSAGE for anything that is not
- * a whole, well-formed v2 batch with a matching CRC, MESSAGE_TOO_LARGE above the limit. Never
- * reads past `end`: a lying length is an error, not an out-of-bounds read.
+ * The framing part of `checkBatch`, without reading records or the CRC: a whole header, a length
+ * that fits both the buffer and `maxBatchBytes`, magic 2. Returns the batch size. Storage runs
+ * it before queuing an append (to stamp offsets safely) and the full check while the write runs.
  */
-export function checkBatch(buf: Buffer, at: number, end: number, limits: BatchCheckLimits): number {
+export function checkBatchFraming(buf: Buffer, at: number, end: number, limits: BatchCheckLimits): number {
   const available = end - at;
   if (available < BATCH_HEADER_BYTES) {
     throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch truncated: ${available} bytes, a header needs ${BATCH_HEADER_BYTES}`, {
@@ -164,7 +164,18 @@ export function checkBatch(buf: Buffer, at: number, end: number, limits: BatchCh
   if (magic !== CURRENT_MAGIC) {
     throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch magic ${magic} is not supported (only v2)`, { at, magic });
   }
+  return sizeBytes;
+}
+
+/**
+ * Checks one batch at `at` and returns its size. Throws CORRUPT_MESSAGE for anything that is not
+ * a whole, well-formed v2 batch with a matching CRC, MESSAGE_TOO_LARGE above the limit. Never
+ * reads past `end`: a lying length is an error, not an out-of-bounds read.
+ */
+export function checkBatch(buf: Buffer, at: number, end: number, limits: BatchCheckLimits): number {
+  const sizeBytes = checkBatchFraming(buf, at, end, limits);
   const lastOffsetDelta = buf.readInt32BE(at + BatchField.lastOffsetDelta);
+
   const recordCount = buf.readInt32BE(at + BatchField.recordCount);
   const compression = buf.readInt16BE(at + BatchField.attributes) & Attribute.compressionMask;
   // An uncompressed record takes at least 7 bytes (length, attributes, timestamp delta, offset

@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
-import { BATCH_HEADER_BYTES, BatchField, batchSizeBytes, CURRENT_MAGIC, checkBatch } from '../common/record-batch-header.ts';
+import { BatchField, checkBatch, checkBatchFraming } from '../common/record-batch-header.ts';
 import { MAX_SEGMENT_BYTES } from './log-config.ts';
 
 /** What an append holds, learned while checking it. */
@@ -25,39 +25,12 @@ export function checkAppendShape(batches: Buffer, maxBatchBytes: number, shape: 
   if (end > MAX_SEGMENT_BYTES) {
     throw new FerryError(ErrorCode.MESSAGE_TOO_LARGE, `append of ${end} bytes cannot fit in a segment`, { sizeBytes: end });
   }
+  const limits = { maxBatchBytes };
   let at = 0;
   let batchCount = 0;
   let offsetCount = 0;
   while (at < end) {
-    const available = end - at;
-    if (available < BATCH_HEADER_BYTES) {
-      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch truncated: ${available} bytes, a header needs ${BATCH_HEADER_BYTES}`, {
-        at,
-        available,
-      });
-    }
-    const sizeBytes = batchSizeBytes(batches, at);
-    if (sizeBytes < BATCH_HEADER_BYTES) {
-      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch length ${sizeBytes} is smaller than its header`, { at, sizeBytes });
-    }
-    if (sizeBytes > maxBatchBytes) {
-      throw new FerryError(ErrorCode.MESSAGE_TOO_LARGE, `record batch of ${sizeBytes} bytes exceeds the limit of ${maxBatchBytes}`, {
-        at,
-        sizeBytes,
-        maxBatchBytes,
-      });
-    }
-    if (sizeBytes > available) {
-      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch declares ${sizeBytes} bytes but only ${available} follow`, {
-        at,
-        sizeBytes,
-        available,
-      });
-    }
-    const magic = batches.readInt8(at + BatchField.magic);
-    if (magic !== CURRENT_MAGIC) {
-      throw new FerryError(ErrorCode.CORRUPT_MESSAGE, `record batch magic ${magic} is not supported (only v2)`, { at, magic });
-    }
+    const sizeBytes = checkBatchFraming(batches, at, end, limits);
     const lastOffsetDelta = batches.readInt32BE(at + BatchField.lastOffsetDelta);
     const recordCount = batches.readInt32BE(at + BatchField.recordCount);
     if (lastOffsetDelta < 0 || recordCount !== lastOffsetDelta + 1) {
