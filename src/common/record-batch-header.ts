@@ -175,7 +175,6 @@ export function checkBatchFraming(buf: Buffer, at: number, end: number, limits: 
 export function checkBatch(buf: Buffer, at: number, end: number, limits: BatchCheckLimits): number {
   const sizeBytes = checkBatchFraming(buf, at, end, limits);
   const lastOffsetDelta = buf.readInt32BE(at + BatchField.lastOffsetDelta);
-
   const recordCount = buf.readInt32BE(at + BatchField.recordCount);
   const compression = buf.readInt16BE(at + BatchField.attributes) & Attribute.compressionMask;
   // An uncompressed record takes at least 7 bytes (length, attributes, timestamp delta, offset
