@@ -1,13 +1,13 @@
 import { Broker } from '../broker/broker.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { type HttpPlugin, type HttpServer, startHttpServer } from '../protocols/http/server.ts';
 import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
 import { type NativeServer, startNativeServer } from '../protocols/native/server.ts';
 import { openLogManager } from '../storage/log-manager.ts';
 import type { LogManager } from '../storage/types.ts';
 import type { FerryConfig } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
-import { type HealthServer, startHealthServer } from './health-server.ts';
 import { logDefaults } from './log-defaults.ts';
 
 export interface StartFerryOptions {
@@ -41,7 +41,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   await checkDataDir(config.dataDir);
   const health = await listen('http', config.host, config.httpPort, () =>
-    startHealthServer({ host: config.host, port: config.httpPort, logger }),
+    startHttpServer({ host: config.host, port: config.httpPort, logger, plugins: [] }),
   );
   let logs: LogManager | null = null;
   let broker: Broker | null = null;
@@ -63,6 +63,9 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       startNativeServer({ broker: openBroker, host: config.host, port: config.nativePort, logger, limits: config.native }),
     );
     kafka = await startKafkaListener(config, openBroker, logger);
+    // HTTP routes that need the open broker (metrics, admin API, alerts): one plugin each.
+    const httpPlugins: HttpPlugin[] = [];
+    await health.addPlugins(httpPlugins);
   } catch (error) {
     await closeQuietly(logger, native, broker ?? logs, health);
     throw toFerryError(error, ErrorCode.STORAGE_ERROR);
@@ -126,7 +129,7 @@ interface Listener {
 
 async function shutdown(parts: {
   logger: Logger;
-  health: HealthServer;
+  health: HttpServer;
   listeners: Listener[];
   broker: Broker;
   shutdownTimeoutMs: number;
