@@ -11,6 +11,7 @@ const HEADINGS: Readonly<Record<ConfigSection, string>> = {
   broker: '### Broker',
   native: '### Native protocol limits',
   kafka: '### Kafka protocol limits',
+  metrics: '### Metrics (see docs/metrics.md)',
 };
 
 function cell(text: string): string {

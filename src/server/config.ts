@@ -241,7 +241,20 @@ const brokerOptions = {
   ),
 } satisfies Record<string, OptionSpec<unknown>>;
 
+// Recording metrics costs a little on every produce and fetch; `enabled` exists so that cost can
+// be measured (bench) and switched off. Names carry a `metrics` prefix (`--metrics-enabled`).
+const metricsOptions = {
+  enabled: boolean(true, 'Record broker, protocol and process metrics and serve them at GET /metrics on the HTTP port (Prometheus text).'),
+  eventLoopResolutionMs: integer(
+    10,
+    'Sampling resolution of the event-loop lag histogram behind nodejs_eventloop_lag_* (prom-client monitorEventLoopDelay).',
+    1,
+    1000,
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
 export type ServerSettings = ValuesOf<typeof serverOptions>;
+export type MetricsSettings = ValuesOf<typeof metricsOptions>;
 export type StorageSettings = ValuesOf<typeof storageOptions>;
 export type NativeSettings = ValuesOf<typeof nativeOptions>;
 export type BrokerSettings = ValuesOf<typeof brokerOptions>;
@@ -252,9 +265,10 @@ export interface FerryConfig extends ServerSettings {
   broker: BrokerSettings;
   native: NativeSettings;
   kafka: KafkaSettings;
+  metrics: MetricsSettings;
 }
 
-export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka';
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics';
 
 /** One row of the option table, with its names in every source. */
 export interface ConfigOption {
@@ -288,6 +302,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ...rows('broker', brokerOptions),
   ...rows('native', nativeOptions),
   ...rows('kafka', kafkaOptions, 'kafka'),
+  ...rows('metrics', metricsOptions, 'metrics'),
 ];
 
 const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
@@ -352,7 +367,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
       chosen.set(entry.key, entry);
     }
   }
-  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {}, kafka: {} };
+  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {}, kafka: {}, metrics: {} };
   for (const option of CONFIG_OPTIONS) {
     const entry = chosen.get(option.key);
     let value = option.spec.defaultValue;
@@ -375,6 +390,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     broker: sections.broker as BrokerSettings,
     native: sections.native as NativeSettings,
     kafka: sections.kafka as KafkaSettings,
+    metrics: sections.metrics as MetricsSettings,
   };
   checkCrossFieldRules(config, chosen);
   return config;

@@ -11,6 +11,7 @@ const GROUP_HEADINGS: Readonly<Record<ConfigSection, string>> = {
   broker: 'Broker options:',
   native: 'Native protocol limits:',
   kafka: 'Kafka protocol limits:',
+  metrics: 'Metrics options:',
 };
 
 /** `ferry start`: runs a broker in the foreground until SIGINT or SIGTERM. */
