@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { connect, ErrorCode, FerryError } from '../../src/client/index.ts';
 import { parseEndpoint } from '../../src/client/url.ts';
 import { startNativeServer } from '../../src/protocols/native/server.ts';
+import { MAX_PROTOCOL_VERSION } from '../../src/protocols/native/constants.ts';
 import { FakeBroker } from '../protocols/native/fake-broker.ts';
 import { TcpProxy } from './tcp-proxy.ts';
 
@@ -52,7 +53,7 @@ test('admin calls round-trip through the server', async (t) => {
   assert.equal(await admin.deleteRecords('orders', 0, 0), 0);
   await admin.deleteTopic('orders');
   await assert.rejects(admin.describeTopic('orders'), { code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
-  assert.equal((await client.serverInfo()).protocolVersion, 1);
+  assert.equal((await client.serverInfo()).protocolVersion, MAX_PROTOCOL_VERSION);
 });
 
 test('a dropped connection is replaced on the next request', async (t) => {

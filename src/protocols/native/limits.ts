@@ -27,6 +27,13 @@ export interface NativeLimits {
   /** After an error frame, how long the peer gets to read it before the socket is destroyed.
    *  Default 1 s. */
   closeGraceMs: number;
+  /** Queue consumer handles (Subscribe) open at once on one connection. Default 1,024. */
+  maxQueueConsumersPerConnection: number;
+  /** Pushed deliveries the socket has not taken yet, in bytes. Above it the session lowers every
+   *  queue consumer of the connection to a prefetch of 1 (the broker's minimum) until the socket
+   *  drains, so a client that stops reading cannot make the broker buffer deliveries without
+   *  bound. Default 8 MiB. */
+  maxPushBufferedBytes: number;
 }
 
 export const DEFAULT_NATIVE_LIMITS: Readonly<NativeLimits> = {
@@ -38,6 +45,8 @@ export const DEFAULT_NATIVE_LIMITS: Readonly<NativeLimits> = {
   handshakeTimeoutMs: 10_000,
   maxFetchWaitMs: 30_000,
   closeGraceMs: 1000,
+  maxQueueConsumersPerConnection: 1024,
+  maxPushBufferedBytes: 8 * 1024 * 1024,
 };
 
 export function resolveLimits(overrides: Partial<NativeLimits> | undefined): NativeLimits {

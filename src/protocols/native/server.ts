@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BrokerApi } from '../../broker/types.ts';
+import type { BrokerWithQueues } from '../../broker/types.ts';
 import { ErrorCode, FerryError } from '../../common/errors.ts';
 import { type Logger, silentLogger } from '../../common/logger.ts';
 import { listenTcp } from '../tcp-listener.ts';
@@ -8,7 +8,7 @@ import { type NativeLimits, resolveLimits } from './limits.ts';
 import { NativeSession } from './session.ts';
 
 export interface NativeServerOptions {
-  broker: BrokerApi;
+  broker: BrokerWithQueues;
   host: string;
   /** 0 picks a free port (see `NativeServer.port`). */
   port: number;

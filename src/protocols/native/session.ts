@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { BrokerApi } from '../../broker/types.ts';
+import type { BrokerWithQueues } from '../../broker/types.ts';
 import { ErrorCode, FerryError, toFerryError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import { type ApiSpec, decodeRequest, encodeErrorFrame, encodeErrorResponse, encodeResponse, type EncodedFrame } from './codec.ts';
@@ -9,12 +9,13 @@ import { helloApi, type HelloRequest } from './apis/hello.ts';
 import { ROUTES, type SessionContext } from './handlers.ts';
 import { negotiateHello } from './handlers/hello.ts';
 import type { NativeLimits } from './limits.ts';
+import { SessionQueues } from './session-queues.ts';
 
 type SessionState = 'handshake' | 'ready' | 'closing' | 'closed';
 
 export interface SessionOptions {
   socket: Socket;
-  broker: BrokerApi;
+  broker: BrokerWithQueues;
   logger: Logger;
   limits: NativeLimits;
   onClose: (session: NativeSession) => void;
@@ -38,6 +39,7 @@ export class NativeSession {
   private readonly decoder: FrameDecoder;
   private readonly abort = new AbortController();
   private readonly context: SessionContext;
+  private readonly queues: SessionQueues;
   private readonly onClose: (session: NativeSession) => void;
   private state: SessionState = 'handshake';
   private inFlightRequests = 0;
@@ -57,12 +59,21 @@ export class NativeSession {
     this.remoteAddress = `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
     this.logger = options.logger.child({ remote: this.remoteAddress });
     this.decoder = new FrameDecoder(this.limits.maxFrameBytes);
+    this.queues = new SessionQueues({
+      broker: options.broker,
+      limits: this.limits,
+      logger: this.logger,
+      write: (frame) => this.write(frame),
+      writableBytes: () => this.socket.writableLength,
+    });
     this.context = {
       broker: options.broker,
       limits: this.limits,
       logger: this.logger,
       signal: this.abort.signal,
       clientId: '',
+      protocolVersion: 0,
+      queues: this.queues,
       remoteAddress: this.remoteAddress,
       remoteHost: this.socket.remoteAddress ?? '',
       localHost: this.socket.localAddress ?? '127.0.0.1',
@@ -73,7 +84,10 @@ export class NativeSession {
     this.socket.setKeepAlive(true, 60_000);
     this.socket.setTimeout(this.limits.idleTimeoutMs);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    this.socket.on('drain', () => this.maybeResume());
+    this.socket.on('drain', () => {
+      this.queues.onDrain();
+      this.maybeResume();
+    });
     this.socket.on('end', () => this.onPeerEnd());
     this.socket.on('timeout', () => this.onIdle());
     this.socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -221,6 +235,7 @@ export class NativeSession {
     try {
       const response = negotiateHello(request, this.context);
       this.context.clientId = request.clientId;
+      this.context.protocolVersion = response.protocolVersion;
       this.state = 'ready';
       this.write(encodeResponse(helloApi, frame.apiVersion, frame.correlationId, response));
     } catch (error) {
@@ -340,6 +355,10 @@ export class NativeSession {
     if (this.destroyTimer) clearTimeout(this.destroyTimer);
     this.handshakeTimer = null;
     this.destroyTimer = null;
+    // Its queue consumers leave now: their in-flight records go to other consumers at once.
+    this.queues.closeAll().catch((error: unknown) => {
+      this.logger.warn({ err: String(error) }, 'closing queue consumers of a closed connection failed');
+    });
     this.onClose(this);
   }
 }

@@ -71,6 +71,12 @@ export class WireWriter {
     return this;
   }
 
+  /** IEEE 754 double (backoff factors, jitter). */
+  f64(value: number): this {
+    this.writer.float64(value);
+    return this;
+  }
+
   string(value: string): this {
     this.writer.string(value);
     return this;
@@ -202,6 +208,13 @@ export class WireReader {
     return value;
   }
 
+  /** A finite double: NaN and infinities are refused (no field means them). */
+  f64(): number {
+    const value = this.reader.float64();
+    if (!Number.isFinite(value)) this.reader.fail(`float field holds ${value}`);
+    return value;
+  }
+
   string(): string {
     return this.reader.string();
   }
@@ -232,6 +245,12 @@ export class WireReader {
     const items = new Array<T>(count);
     for (let i = 0; i < count; i++) items[i] = read(this);
     return items;
+  }
+
+  /** An i32 item count checked against the bytes left (`minItemBytes` each), for arrays read
+   *  without an object per item. */
+  count(minItemBytes: number): number {
+    return this.reader.arrayLength(minItemBytes);
   }
 
   stringArray(): string[] {

@@ -1,5 +1,13 @@
 import type {
-  BrokerApi,
+  QueueConsumer,
+  ReplayDeadLettersResult,
+  ScheduleStats,
+  SubscriptionDescription,
+  SubscriptionSummary,
+  TopicQueuePolicy,
+} from '../../../src/broker/queues/types.ts';
+import type {
+  BrokerWithQueues,
   CommittedOffset,
   CreateTopicOptions,
   FetchPartitionResult,
@@ -44,7 +52,7 @@ function assignOffsets(data: Buffer, baseOffset: number): number {
  * from) the real one. Produce stores the bytes as they are, one offset per call; fetch hands
  * them back concatenated and long-polls until data or maxWait.
  */
-export class FakeBroker implements BrokerApi {
+export class FakeBroker implements BrokerWithQueues {
   readonly nodeId = 0;
   readonly topics = new Map<string, FakePartition[]>();
   /** Produce calls in arrival order, for ordering assertions. */
@@ -228,5 +236,47 @@ export class FakeBroker implements BrokerApi {
     const p = this.partitions(topic)[partition];
     if (!p) throw new FerryError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${partition}`);
     return p;
+  }
+
+  // Queues: the fake has no subscriptions (the real broker's are tested over the wire in
+  // test/client/queues*.test.ts).
+  private noSubscription(topic: string, name: string): FerryError {
+    return new FerryError(ErrorCode.SUBSCRIPTION_NOT_FOUND, `no subscription ${name} on ${topic} in the fake broker`);
+  }
+
+  async createSubscription(topic: string, name: string): Promise<SubscriptionDescription> {
+    throw this.noSubscription(topic, name);
+  }
+
+  async deleteSubscription(topic: string, name: string): Promise<void> {
+    throw this.noSubscription(topic, name);
+  }
+
+  listSubscriptions(): SubscriptionSummary[] {
+    return [];
+  }
+
+  async describeSubscription(topic: string, name: string): Promise<SubscriptionDescription> {
+    throw this.noSubscription(topic, name);
+  }
+
+  async subscribe(topic: string, name: string): Promise<QueueConsumer> {
+    throw this.noSubscription(topic, name);
+  }
+
+  async replayDeadLetters(topic: string, name: string): Promise<ReplayDeadLettersResult> {
+    throw this.noSubscription(topic, name);
+  }
+
+  async setTopicQueuePolicy(_topic: string, policy: TopicQueuePolicy): Promise<TopicQueuePolicy> {
+    return policy;
+  }
+
+  topicQueuePolicy(): TopicQueuePolicy {
+    return {};
+  }
+
+  scheduleStats(): ScheduleStats {
+    return { pending: 0, inWheel: 0, delivered: 0, latenessP50Ms: 0, latenessP99Ms: 0, latenessMaxMs: 0 };
   }
 }

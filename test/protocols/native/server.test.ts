@@ -6,9 +6,10 @@ import { RecordingLogger } from '../../../src/common/logger.ts';
 import { fetchApi } from '../../../src/protocols/native/apis/fetch.ts';
 import { helloApi } from '../../../src/protocols/native/apis/hello.ts';
 import { produceApi } from '../../../src/protocols/native/apis/produce.ts';
+import { subscribeApi } from '../../../src/protocols/native/apis/queue-consumers.ts';
 import { brokerConfigApi, createPartitionsApi, createTopicsApi, listTopicsApi } from '../../../src/protocols/native/apis/topics.ts';
 import { decodeErrorFrame, decodeResponse } from '../../../src/protocols/native/codec.ts';
-import { ApiKey, FrameFlag, FrameType } from '../../../src/protocols/native/constants.ts';
+import { ApiKey, FrameFlag, FrameType, MAX_PROTOCOL_VERSION } from '../../../src/protocols/native/constants.ts';
 import { encodeFrame } from '../../../src/protocols/native/frames.ts';
 import type { NativeLimits } from '../../../src/protocols/native/limits.ts';
 import { startNativeServer } from '../../../src/protocols/native/server.ts';
@@ -239,7 +240,7 @@ test('Hello answers with limits and every api', async (t) => {
   const client = await RawClient.open(server.port, { hello: false });
   t.after(() => client.close());
   const hello = await client.call(helloApi, { minProtocolVersion: 1, maxProtocolVersion: 5, clientId: 'c', clientSoftware: 's' });
-  assert.equal(hello.protocolVersion, 1);
+  assert.equal(hello.protocolVersion, MAX_PROTOCOL_VERSION);
   assert.equal(hello.maxFrameBytes, 4096);
   assert.ok(hello.apis.some((api) => api.apiKey === ApiKey.fetch));
 });
@@ -379,4 +380,24 @@ test('a broker call that throws synchronously, or an answer too big to encode, i
   await assert.rejects(client.call(brokerConfigApi, {}), { code: ErrorCode.INVALID_REQUEST });
   assert.deepEqual(await client.call(listTopicsApi, { includeInternal: false }), { topics: [] });
   assert.equal(logger.lines.filter((line) => line.level === 'error').length, 2, 'each logged once, as a bug');
+});
+
+test('a protocol v1 client still gets v1, and Subscribe on its connection is refused', async (t) => {
+  const { server } = await startReal(t, {});
+  const client = await RawClient.open(server.port, { hello: false });
+  t.after(() => client.close());
+  const hello = await client.call(helloApi, { minProtocolVersion: 1, maxProtocolVersion: 1, clientId: 'old', clientSoftware: 's' });
+  assert.equal(hello.protocolVersion, 1);
+  const id = client.send(subscribeApi, {
+    topic: 't',
+    subscription: 's',
+    mode: 'shared',
+    prefetch: -1,
+    ackTimeoutMs: -1,
+    consumerId: null,
+    createIfMissing: true,
+    create: {},
+  });
+  const frame = await client.response(id);
+  assert.throws(() => decodeResponse(subscribeApi, 1, frame.body), { code: ErrorCode.UNSUPPORTED_VERSION });
 });

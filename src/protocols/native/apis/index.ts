@@ -7,6 +7,16 @@ import { helloApi } from './hello.ts';
 import { metadataApi } from './metadata.ts';
 import { deleteRecordsApi, listOffsetsApi } from './offsets.ts';
 import { initProducerIdApi, produceApi } from './produce.ts';
+import { ackApi, extendDeadlineApi, nackApi, setPrefetchApi, subscribeApi, unsubscribeApi } from './queue-consumers.ts';
+import {
+  createSubscriptionApi,
+  deleteSubscriptionApi,
+  describeSubscriptionApi,
+  describeTopicQueuePolicyApi,
+  listSubscriptionsApi,
+  replayDeadLettersApi,
+  setTopicQueuePolicyApi,
+} from './subscriptions.ts';
 import {
   alterTopicConfigApi,
   brokerConfigApi,
@@ -42,6 +52,19 @@ export const ALL_APIS: readonly ApiSpec<unknown, unknown>[] = [
   listGroupsApi,
   describeGroupApi,
   deleteGroupsApi,
+  createSubscriptionApi,
+  deleteSubscriptionApi,
+  listSubscriptionsApi,
+  describeSubscriptionApi,
+  subscribeApi,
+  unsubscribeApi,
+  ackApi,
+  nackApi,
+  extendDeadlineApi,
+  setPrefetchApi,
+  replayDeadLettersApi,
+  setTopicQueuePolicyApi,
+  describeTopicQueuePolicyApi,
 ];
 
 export * from './fetch.ts';
@@ -52,5 +75,9 @@ export * from './hello.ts';
 export * from './metadata.ts';
 export * from './offsets.ts';
 export * from './produce.ts';
+export * from './queue-consumers.ts';
+export * from './queue-push.ts';
+export * from './queue-types.ts';
+export * from './subscriptions.ts';
 export * from './topic-types.ts';
 export * from './topics.ts';

@@ -1,17 +1,22 @@
-import type { BrokerApi } from '../../../broker/types.ts';
+import type { BrokerWithQueues } from '../../../broker/types.ts';
 import type { Logger } from '../../../common/logger.ts';
 import type { ApiSpec } from '../codec.ts';
 import type { NativeLimits } from '../limits.ts';
+import type { SessionQueues } from '../session-queues.ts';
 
 /** What a handler may use: the broker, this connection's facts, and an abort signal that fires
  *  when the connection closes (ends long polls and group joins early). */
 export interface SessionContext {
-  readonly broker: BrokerApi;
+  readonly broker: BrokerWithQueues;
   readonly limits: NativeLimits;
   readonly logger: Logger;
   readonly signal: AbortSignal;
   /** From Hello. */
   clientId: string;
+  /** Negotiated in Hello (0 before it). */
+  protocolVersion: number;
+  /** This connection's queue consumer handles. */
+  readonly queues: SessionQueues;
   /** `host:port` of the peer. */
   readonly remoteAddress: string;
   readonly remoteHost: string;

@@ -1,0 +1,104 @@
+import { ErrorCode, FerryError } from '../../../common/errors.ts';
+import type { RecordHeader } from '../../../common/record-batch.ts';
+import type { EncodedFrame } from '../codec.ts';
+import { FrameType, PushKey } from '../constants.ts';
+import { encodeFrameHeader } from '../frames.ts';
+import { WireReader, WireWriter } from '../wire.ts';
+
+/**
+ * Push frames of protocol v2 (type 3, correlation id 0; `apiKey` holds a PushKey, `apiVersion`
+ * the layout version, 1). Pure codec: the session encodes, the client decodes.
+ *
+ * QueueDelivery body: `handle u32, messages [partition i32, offset i64, timestamp i64,
+ * deliveryCount i32, key bytes?, value bytes?, headers [key string, value bytes?]]`. One push per
+ * batch the broker hands the consumer; values of 4 KiB and more are referenced, not copied.
+ *
+ * QueueConsumerClosed body: `handle u32, reason string`.
+ */
+
+export const PUSH_VERSION = 1;
+
+/** One delivered record as it crosses the wire (the broker's QueueMessage shape). */
+export interface PushedMessage {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+  deliveryCount: number;
+}
+
+export interface QueueDeliveryPush {
+  handle: number;
+  messages: PushedMessage[];
+}
+
+function pushFrame(key: number, body: Buffer[]): EncodedFrame {
+  let bytes = 0;
+  for (const part of body) bytes += part.length;
+  return [encodeFrameHeader({ type: FrameType.push, apiKey: key, apiVersion: PUSH_VERSION, correlationId: 0, flags: 0 }, bytes), ...body];
+}
+
+export function encodeDeliveryPush(handle: number, messages: readonly PushedMessage[]): EncodedFrame {
+  const w = new WireWriter(64 + messages.length * 64);
+  w.u32(handle).i32(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    w.i32(m.partition).i64(m.offset).i64(m.timestamp).i32(m.deliveryCount).nullableBytes(m.key).nullableBytes(m.value);
+    const headers = m.headers;
+    w.i32(headers.length);
+    for (let h = 0; h < headers.length; h++) w.string(headers[h]!.key).nullableBytes(headers[h]!.value);
+  }
+  return pushFrame(PushKey.queueDelivery, w.finish());
+}
+
+/** Smallest encoding of one message: fixed fields, two null blobs, an empty header array. */
+const MIN_MESSAGE_BYTES = 4 + 8 + 8 + 4 + 4 + 4 + 4;
+
+export function decodeDeliveryPush(body: Buffer): QueueDeliveryPush {
+  try {
+    const r = new WireReader(body);
+    const handle = r.u32();
+    const count = r.count(MIN_MESSAGE_BYTES);
+    const messages = new Array<PushedMessage>(count);
+    for (let i = 0; i < count; i++) {
+      const partition = r.i32();
+      const offset = r.i64();
+      const timestamp = r.i64();
+      const deliveryCount = r.i32();
+      const key = r.nullableBytes();
+      const value = r.nullableBytes();
+      const headerCount = r.count(6);
+      const headers = new Array<RecordHeader>(headerCount);
+      for (let h = 0; h < headerCount; h++) headers[h] = { key: r.string(), value: r.nullableBytes() };
+      messages[i] = { partition, offset, timestamp, key, value, headers, deliveryCount };
+    }
+    r.end();
+    return { handle, messages };
+  } catch (error) {
+    throw asInvalid(error, 'malformed QueueDelivery push');
+  }
+}
+
+export function encodeConsumerClosedPush(handle: number, reason: string): EncodedFrame {
+  const w = new WireWriter(64);
+  w.u32(handle).string(reason.length > 1024 ? `${reason.slice(0, 1023)}…` : reason);
+  return pushFrame(PushKey.queueConsumerClosed, w.finish());
+}
+
+export function decodeConsumerClosedPush(body: Buffer): { handle: number; reason: string } {
+  try {
+    const r = new WireReader(body);
+    const result = { handle: r.u32(), reason: r.string() };
+    r.end();
+    return result;
+  } catch (error) {
+    throw asInvalid(error, 'malformed QueueConsumerClosed push');
+  }
+}
+
+function asInvalid(error: unknown, what: string): FerryError {
+  if (error instanceof FerryError) return error;
+  return new FerryError(ErrorCode.INVALID_REQUEST, `${what}: ${error instanceof Error ? error.message : String(error)}`);
+}
