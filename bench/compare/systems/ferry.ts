@@ -1,0 +1,201 @@
+/**
+ * Ferry, started as its own process (`node src/cli/main.ts start`) like an operator would, and
+ * driven with its native client. One partition per channel, so a channel is one ordered log like
+ * a RabbitMQ queue or a Redis stream.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { type Consumer, connect, type FerryClient, type Producer, type ProducerRecord } from '../../../src/client/index.ts';
+import { freePort, spawnServer, stopPid, waitForPort } from '../process.ts';
+import {
+  CONSUMER_PREFETCH,
+  type Channel,
+  type ChannelKind,
+  type DeliveryHandler,
+  type Publisher,
+  type RunningSystem,
+  type Subscription,
+  type SystemAdapter,
+  type SystemInfo,
+} from '../types.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The queue API arrives with `client.subscribe` (docs/client.md); checked at run time so this
+ *  bench runs before and after it lands. */
+interface QueueMessage {
+  value: Buffer | null;
+  ack(): Promise<void>;
+}
+interface QueueSubscription {
+  run(options: { eachMessage: (message: QueueMessage) => Promise<void>; autoAck?: boolean }): Promise<void>;
+  close(): Promise<void>;
+}
+type SubscribeFn = (options: { topic: string; subscription: string; mode: string; prefetch?: number }) => Promise<QueueSubscription>;
+
+function subscribeApi(client: FerryClient): SubscribeFn | undefined {
+  const candidate = (client as unknown as { subscribe?: SubscribeFn }).subscribe;
+  return typeof candidate === 'function' ? candidate.bind(client) : undefined;
+}
+
+const hasQueueApi = (() => {
+  try {
+    return /\bsubscribe\s*\(/.test(readFileSync(new URL('../../../src/client/client.ts', import.meta.url), 'utf8'));
+  } catch {
+    return false;
+  }
+})();
+
+function ferryVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    return `${pkg.version} (${commit})`;
+  } catch {
+    return pkg.version;
+  }
+}
+
+function newProducer(client: FerryClient): Producer {
+  // lingerMs 0: a batch leaves as soon as the caller's records are in it; the workloads
+  // already hand over whole batches, and the latency workload must not wait 5 ms for more.
+  return client.producer({ acks: 'all', lingerMs: 0 });
+}
+
+class FerryPublisher implements Publisher {
+  readonly #producer: Producer;
+  readonly #topic: string;
+  readonly #isShared: boolean;
+  constructor(producer: Producer, topic: string, isShared: boolean) {
+    this.#producer = producer;
+    this.#topic = topic;
+    this.#isShared = isShared;
+  }
+  async publish(values: readonly Buffer[]): Promise<void> {
+    const records: ProducerRecord[] = new Array(values.length);
+    for (let i = 0; i < values.length; i++) records[i] = { topic: this.#topic, value: values[i]! };
+    await this.#producer.sendBatch(records);
+  }
+  async close(): Promise<void> {
+    if (!this.#isShared) await this.#producer.close();
+  }
+}
+
+async function streamSubscription(client: FerryClient, topic: string, group: string, onDelivery: DeliveryHandler): Promise<Subscription> {
+  const consumer: Consumer = client.consumer({ topics: [topic], groupId: group, fromBeginning: true, maxWaitMs: 100 });
+  const loop = (async () => {
+    for await (const batch of consumer.batches()) {
+      for (const message of batch) onDelivery(message.value!);
+      // The stream consumer's acknowledgement is its offset commit: one per fetched chunk.
+      consumer.commitAsync();
+    }
+  })();
+  loop.catch(() => {}); // ends when close() stops the iterator
+  await consumer.ready();
+  return {
+    async close() {
+      await consumer.close();
+      await loop.catch(() => {});
+    },
+  };
+}
+
+async function queueSubscription(subscribe: SubscribeFn, topic: string, group: string, onDelivery: DeliveryHandler): Promise<Subscription> {
+  const subscription = await subscribe({ topic, subscription: group, mode: 'shared', prefetch: CONSUMER_PREFETCH });
+  const running = subscription.run({
+    eachMessage: async (message) => {
+      onDelivery(message.value!);
+      await message.ack();
+    },
+    autoAck: false,
+  });
+  running.catch(() => {});
+  return {
+    async close() {
+      await subscription.close();
+      await running.catch(() => {});
+    },
+  };
+}
+
+class FerryChannel implements Channel {
+  readonly name: string;
+  readonly #client: FerryClient;
+  readonly #kind: ChannelKind;
+  readonly #sharedProducer: () => Producer;
+  constructor(client: FerryClient, name: string, kind: ChannelKind, sharedProducer: () => Producer) {
+    this.#client = client;
+    this.name = name;
+    this.#kind = kind;
+    this.#sharedProducer = sharedProducer;
+  }
+  async publisher(options?: { shared?: boolean }): Promise<Publisher> {
+    if (options?.shared) return new FerryPublisher(this.#sharedProducer(), this.name, true);
+    return new FerryPublisher(newProducer(this.#client), this.name, false);
+  }
+  subscribe(group: string, onDelivery: DeliveryHandler): Promise<Subscription> {
+    if (this.#kind === 'queue') {
+      const subscribe = subscribeApi(this.#client);
+      if (!subscribe) throw new Error('ferry client has no subscribe() yet: queue workload pending');
+      return queueSubscription(subscribe, this.name, group, onDelivery);
+    }
+    return streamSubscription(this.#client, this.name, group, onDelivery);
+  }
+}
+
+export function ferryAdapter(flush: 'always' | 'none'): SystemAdapter {
+  const info: SystemInfo = {
+    id: `ferry-${flush}`,
+    product: 'ferry',
+    durability:
+      flush === 'always'
+        ? 'ack after fdatasync of the batch (group commit), acks all'
+        : 'ack after write() to the page cache; the OS flushes (flush-policy none)',
+    workloads: new Set(['publish', 'end-to-end', 'latency', 'fan-out', 'scale', ...(hasQueueApi ? (['queue'] as const) : [])]),
+    missing: hasQueueApi ? {} : { queue: 'pending: client.subscribe() not in src/client yet' },
+  };
+  return {
+    info,
+    async start(dataDir: string): Promise<RunningSystem> {
+      const port = await freePort();
+      const child = spawnServer(
+        process.execPath,
+        [
+          'src/cli/main.ts',
+          'start',
+          `--data-dir=${dataDir}/data`,
+          `--native-port=${port}`,
+          '--http-port=0',
+          '--kafka-port=-1',
+          `--flush-policy=${flush}`,
+          '--log-level=warn',
+          // A group's first rebalance would wait 3 s for more members: setup time, not a figure.
+          '--group-initial-rebalance-delay-ms=0',
+        ],
+        { dataDir, cwd: REPO_ROOT },
+      );
+      await waitForPort(port, 30_000, 'ferry', child);
+      const client = await connect(`127.0.0.1:${port}`);
+      const admin = client.admin();
+      const version = ferryVersion();
+      let shared: Producer | undefined;
+      const sharedProducer = (): Producer => (shared ??= newProducer(client));
+      return {
+        info,
+        pid: child.pid!,
+        version,
+        async channel(name: string, kind: ChannelKind): Promise<Channel> {
+          await admin.createTopic({ name, partitions: 1 });
+          return new FerryChannel(client, name, kind, sharedProducer);
+        },
+        async stop() {
+          await client.close().catch(() => {});
+          await stopPid(child.pid!);
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
