@@ -12,6 +12,7 @@ const HEADINGS: Readonly<Record<ConfigSection, string>> = {
   native: '### Native protocol limits',
   kafka: '### Kafka protocol limits',
   metrics: '### Metrics (see docs/metrics.md)',
+  queues: '### Queues (subscriptions and scheduled delivery, see docs/queues.md; — : set in the config file only)',
 };
 
 function cell(text: string): string {
@@ -25,7 +26,7 @@ export function configurationTables(): string {
     for (const option of CONFIG_OPTIONS.filter((o) => o.section === section)) {
       const value = `\`${String(option.spec.defaultValue)}\``;
       parts.push(
-        `| \`${option.key}\` | \`${option.flag} ${cell(option.spec.valueHint.startsWith('<') ? option.spec.valueHint : `<${option.spec.valueHint}>`)}\` | \`${option.env}\` | ${value} | ${cell(option.spec.description)} |`,
+        `| \`${option.key}\` | ${option.flag === null ? '—' : `\`${option.flag} ${cell(option.spec.valueHint.startsWith('<') ? option.spec.valueHint : `<${option.spec.valueHint}>`)}\``} | ${option.env === null ? '—' : `\`${option.env}\``} | ${value} | ${cell(option.spec.description)} |`,
       );
     }
     parts.push('');

@@ -107,6 +107,40 @@ export function boolean(defaultValue: boolean, description: string): OptionSpec<
   };
 }
 
+/** A finite number in [min, max], fractions allowed (`0.2`, `1.5`). */
+export function decimal(defaultValue: number, description: string, min: number, max: number): OptionSpec<number> {
+  const expected = `a number from ${min} to ${max}`;
+  return {
+    valueHint: '<number>',
+    defaultValue,
+    description,
+    parse(raw) {
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : Number.NaN;
+      if (!Number.isFinite(value) || value < min || value > max) return { expected };
+      return { value };
+    },
+  };
+}
+
+/** A string `isValue` accepts; `valueHint` shows its shape (`always|none|interval:<ms>`). */
+export function matching<V extends string>(
+  defaultValue: V,
+  description: string,
+  valueHint: string,
+  isValue: (text: string) => text is V,
+): OptionSpec<V> {
+  const expected = `a value of the form ${valueHint}`;
+  return {
+    valueHint,
+    defaultValue,
+    description,
+    parse(raw) {
+      const text = typeof raw === 'string' ? raw.trim() : '';
+      return isValue(text) ? { value: text } : { expected };
+    },
+  };
+}
+
 /** `nativePort` -> `native-port`; `maxInFlightBytesPerConnection` -> `max-in-flight-bytes-per-connection`. */
 export function kebabCase(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -27,7 +27,7 @@ export function envEntries(env: Readonly<Record<string, string | undefined>>): C
     if (!name.startsWith(ENV_PREFIX) || NON_CONFIG_ENV.has(name) || value === undefined || value === '') continue;
     const option = optionByEnv(name);
     if (!option) {
-      throw unknownKeyError(name, `env ${name}`, [...CONFIG_OPTIONS.map((o) => o.env), ...NON_CONFIG_ENV]);
+      throw unknownKeyError(name, `env ${name}`, [...CONFIG_OPTIONS.flatMap((o) => (o.env === null ? [] : [o.env])), ...NON_CONFIG_ENV]);
     }
     entries.push({ key: option.key, raw: value, origin: `env ${name}` });
   }
@@ -35,7 +35,11 @@ export function envEntries(env: Readonly<Record<string, string | undefined>>): C
 }
 
 /** Commander's name for each flag: `--kafka-max-connections` -> `kafkaMaxConnections`. */
-const BY_FLAG_NAME = new Map(CONFIG_OPTIONS.map((o) => [o.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), o]));
+const BY_FLAG_NAME = new Map(
+  CONFIG_OPTIONS.flatMap((o) =>
+    o.flag === null ? [] : [[o.flag.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), o] as const],
+  ),
+);
 
 /** Parsed command-line options (commander's camelCase names) as entries; only options that name
  *  a config field and were given count. */

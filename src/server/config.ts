@@ -1,14 +1,17 @@
 import { DEFAULT_BROKER_CONFIG } from '../broker/config.ts';
-import { ErrorCode, FerryError } from '../common/errors.ts';
+import { DEFAULT_QUEUE_CONFIG as Q, QUEUE_CONFIG_RANGES as QR, isStateFlushPolicy, resolveQueueConfig } from '../broker/queues/config.ts';
+import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
 import {
   autoOrInteger,
   boolean,
+  decimal,
   editDistance,
   integer,
   kebabCase,
+  matching,
   type OptionSpec,
   oneOf,
   optionalText,
@@ -253,12 +256,126 @@ const metricsOptions = {
   ),
 } satisfies Record<string, OptionSpec<unknown>>;
 
+// Defaults and bounds come from the queue engine's own table (src/broker/queues/config.ts). Names
+// carry a `queue` prefix (`--queue-max-prefetch`). Tuning knobs that matter only to benchmarks
+// and tests are file keys only (FILE_ONLY_QUEUE_OPTIONS), so `ferry start --help` stays readable.
+const queueOptions = {
+  maxSubscriptions: integer(Q.maxSubscriptions, 'Subscriptions across all topics.', ...QR.maxSubscriptions),
+  maxConsumersPerSubscription: integer(
+    Q.maxConsumersPerSubscription,
+    'Consumers attached to one subscription; the next gets CONSUMER_BUSY.',
+    ...QR.maxConsumersPerSubscription,
+  ),
+  defaultPrefetch: integer(
+    Q.defaultPrefetch,
+    'Unacknowledged records a consumer may hold when it does not ask for a prefetch.',
+    ...QR.defaultPrefetch,
+  ),
+  maxPrefetch: integer(Q.maxPrefetch, 'Largest prefetch a consumer may ask for.', ...QR.maxPrefetch),
+  defaultAckTimeoutMs: integer(
+    Q.defaultAckTimeoutMs,
+    'Ack deadline of subscriptions created without one: a record not acknowledged in time is redelivered.',
+    ...QR.defaultAckTimeoutMs,
+  ),
+  maxAckTimeoutMs: integer(Q.maxAckTimeoutMs, 'Largest ack deadline, deadline extension or nack delay accepted.', ...QR.maxAckTimeoutMs),
+  defaultMaxDeliveries: integer(
+    Q.defaultMaxDeliveries,
+    'Deliveries before a record goes to the dead-letter topic, for subscriptions created without a value; 0: never.',
+    ...QR.defaultMaxDeliveries,
+  ),
+  redeliveryBackoffMinMs: integer(
+    Q.redeliveryBackoffMinMs,
+    'Default redelivery backoff: delay after the first failed delivery.',
+    ...QR.redeliveryBackoffMinMs,
+  ),
+  redeliveryBackoffMaxMs: integer(Q.redeliveryBackoffMaxMs, 'Default redelivery backoff: longest delay.', ...QR.redeliveryBackoffMaxMs),
+  redeliveryBackoffFactor: decimal(
+    Q.redeliveryBackoffFactor,
+    'Default redelivery backoff: growth per failed delivery.',
+    ...QR.redeliveryBackoffFactor,
+  ),
+  redeliveryBackoffJitter: decimal(
+    Q.redeliveryBackoffJitter,
+    'Default redelivery backoff: fraction of a delay taken off at random.',
+    ...QR.redeliveryBackoffJitter,
+  ),
+  maxUnackedPerPartition: integer(
+    Q.maxUnackedPerPartition,
+    'Delivered, unacknowledged records per subscription partition; no new record is read beyond it.',
+    ...QR.maxUnackedPerPartition,
+  ),
+  readChunkBytes: integer(Q.readChunkBytes, 'Bytes a subscription reads from a partition log per step.', ...QR.readChunkBytes),
+  keySharedMaxBlockedRecords: integer(
+    Q.keySharedMaxBlockedRecords,
+    'Records a key_shared subscription partition holds back for busy keys.',
+    ...QR.keySharedMaxBlockedRecords,
+  ),
+  deadlineCheckIntervalMs: integer(
+    Q.deadlineCheckIntervalMs,
+    'How often ack deadlines and due redeliveries are checked.',
+    ...QR.deadlineCheckIntervalMs,
+  ),
+  stateSegmentBytes: integer(Q.stateSegmentBytes, 'Segment size of the __subscriptions topic.', ...QR.stateSegmentBytes),
+  stateSnapshotBytes: integer(Q.stateSnapshotBytes, 'Journal bytes in __subscriptions between full snapshots.', ...QR.stateSnapshotBytes),
+  stateFlushPolicy: matching(
+    Q.stateFlushPolicy,
+    'Flush policy of __subscriptions; always: an ack is fsynced before it is confirmed.',
+    'always|none|interval:<ms>',
+    isStateFlushPolicy,
+  ),
+  retentionCheckIntervalMs: integer(
+    Q.retentionCheckIntervalMs,
+    'How often until_acked retention and topic backlog overflow without subscriptions run.',
+    ...QR.retentionCheckIntervalMs,
+  ),
+  scheduleTickMs: integer(Q.scheduleTickMs, 'Timing wheel tick of scheduled delivery.', ...QR.scheduleTickMs),
+  scheduleBucketMs: integer(Q.scheduleBucketMs, 'Width of one on-disk schedule index bucket.', ...QR.scheduleBucketMs),
+  scheduleMaxPending: integer(
+    Q.scheduleMaxPending,
+    'Scheduled records pending at once; a produce beyond it gets BACKLOG_LIMIT_EXCEEDED.',
+    ...QR.scheduleMaxPending,
+  ),
+  scheduleMaxDelayMs: integer(
+    Q.scheduleMaxDelayMs,
+    'Farthest delivery time accepted, from now; beyond it INVALID_RECORD.',
+    ...QR.scheduleMaxDelayMs,
+  ),
+  scheduleScanCompressed: boolean(
+    Q.scheduleScanCompressed,
+    'Decompress compressed produce batches to look for scheduling headers; false: only uncompressed batches schedule.',
+  ),
+  scheduleCheckpointIntervalMs: integer(
+    Q.scheduleCheckpointIntervalMs,
+    'How often the schedule index is synced and its rebuild checkpoint moved.',
+    ...QR.scheduleCheckpointIntervalMs,
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+/** Queue options set only in the config file (no flag, no env variable). */
+const FILE_ONLY_QUEUE_OPTIONS: ReadonlySet<string> = new Set([
+  'redeliveryBackoffMinMs',
+  'redeliveryBackoffMaxMs',
+  'redeliveryBackoffFactor',
+  'redeliveryBackoffJitter',
+  'readChunkBytes',
+  'keySharedMaxBlockedRecords',
+  'deadlineCheckIntervalMs',
+  'stateSegmentBytes',
+  'stateSnapshotBytes',
+  'retentionCheckIntervalMs',
+  'scheduleTickMs',
+  'scheduleBucketMs',
+  'scheduleScanCompressed',
+  'scheduleCheckpointIntervalMs',
+]);
+
 export type ServerSettings = ValuesOf<typeof serverOptions>;
 export type MetricsSettings = ValuesOf<typeof metricsOptions>;
 export type StorageSettings = ValuesOf<typeof storageOptions>;
 export type NativeSettings = ValuesOf<typeof nativeOptions>;
 export type BrokerSettings = ValuesOf<typeof brokerOptions>;
 export type KafkaSettings = ValuesOf<typeof kafkaOptions>;
+export type QueueSettings = ValuesOf<typeof queueOptions>;
 
 export interface FerryConfig extends ServerSettings {
   storage: StorageSettings;
@@ -266,9 +383,10 @@ export interface FerryConfig extends ServerSettings {
   native: NativeSettings;
   kafka: KafkaSettings;
   metrics: MetricsSettings;
+  queues: QueueSettings;
 }
 
-export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics';
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics' | 'queues';
 
 /** One row of the option table, with its names in every source. */
 export interface ConfigOption {
@@ -276,21 +394,26 @@ export interface ConfigOption {
   field: string;
   /** File key: `nativePort`, `storage.flushPolicy`. */
   key: string;
-  /** `--native-port` */
-  flag: string;
-  /** `FERRY_NATIVE_PORT` */
-  env: string;
+  /** `--native-port`; null for an option set only in the config file. */
+  flag: string | null;
+  /** `FERRY_NATIVE_PORT`; null for an option set only in the config file. */
+  env: string | null;
   spec: OptionSpec<unknown>;
 }
 
 /** `namePrefix` goes in front of the flag and env names of a section whose fields repeat another's. */
-function rows(section: ConfigSection, table: Record<string, OptionSpec<unknown>>, namePrefix = ''): ConfigOption[] {
+function rows(
+  section: ConfigSection,
+  table: Record<string, OptionSpec<unknown>>,
+  namePrefix = '',
+  fileOnly: ReadonlySet<string> = new Set(),
+): ConfigOption[] {
   return Object.entries(table).map(([field, spec]) => ({
     section,
     field,
     key: section === 'server' ? field : `${section}.${field}`,
-    flag: `--${namePrefix ? `${namePrefix}-` : ''}${kebabCase(field)}`,
-    env: `FERRY_${namePrefix ? `${namePrefix.toUpperCase()}_` : ''}${screamingSnakeCase(field)}`,
+    flag: fileOnly.has(field) ? null : `--${namePrefix ? `${namePrefix}-` : ''}${kebabCase(field)}`,
+    env: fileOnly.has(field) ? null : `FERRY_${namePrefix ? `${namePrefix.toUpperCase()}_` : ''}${screamingSnakeCase(field)}`,
     spec,
   }));
 }
@@ -303,13 +426,14 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ...rows('native', nativeOptions),
   ...rows('kafka', kafkaOptions, 'kafka'),
   ...rows('metrics', metricsOptions, 'metrics'),
+  ...rows('queues', queueOptions, 'queue', FILE_ONLY_QUEUE_OPTIONS),
 ];
 
 const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
-const BY_ENV = new Map(CONFIG_OPTIONS.map((o) => [o.env, o]));
+const BY_ENV = new Map(CONFIG_OPTIONS.flatMap((o) => (o.env === null ? [] : [[o.env, o] as const])));
 
 // Flags and env names come from field names (and a section's prefix): they must stay unique.
-if (new Set(CONFIG_OPTIONS.map((o) => o.env)).size !== CONFIG_OPTIONS.length) {
+if (BY_ENV.size !== CONFIG_OPTIONS.filter((o) => o.env !== null).length) {
   throw new Error('config options: two fields derive the same flag and env name');
 }
 
@@ -367,7 +491,15 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
       chosen.set(entry.key, entry);
     }
   }
-  const sections: Record<ConfigSection, Record<string, unknown>> = { server: {}, storage: {}, broker: {}, native: {}, kafka: {}, metrics: {} };
+  const sections: Record<ConfigSection, Record<string, unknown>> = {
+    server: {},
+    storage: {},
+    broker: {},
+    native: {},
+    kafka: {},
+    metrics: {},
+    queues: {},
+  };
   for (const option of CONFIG_OPTIONS) {
     const entry = chosen.get(option.key);
     let value = option.spec.defaultValue;
@@ -391,6 +523,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     native: sections.native as NativeSettings,
     kafka: sections.kafka as KafkaSettings,
     metrics: sections.metrics as MetricsSettings,
+    queues: sections.queues as QueueSettings,
   };
   checkCrossFieldRules(config, chosen);
   return config;
@@ -400,7 +533,27 @@ function originOf(chosen: Map<string, ConfigEntry>, key: string): string {
   return chosen.get(key)?.origin ?? 'default';
 }
 
+/** The other field of each queue rule that compares two fields, so an error names both sources. */
+const QUEUE_RULE_PARTNERS: Readonly<Record<string, string>> = {
+  defaultPrefetch: 'maxPrefetch',
+  redeliveryBackoffMinMs: 'redeliveryBackoffMaxMs',
+};
+
 function checkCrossFieldRules(config: FerryConfig, chosen: Map<string, ConfigEntry>): void {
+  // The queue engine's own rules (defaultPrefetch <= maxPrefetch, backoff min <= max), checked
+  // here so a bad pair fails before anything opens, naming where the value came from.
+  try {
+    resolveQueueConfig(config.queues);
+  } catch (error) {
+    const field = String(toFerryError(error).details?.key ?? '');
+    const key = `queues.${field}`;
+    const partner = QUEUE_RULE_PARTNERS[field];
+    const origins =
+      partner === undefined
+        ? originOf(chosen, key)
+        : `${key}: ${originOf(chosen, key)}, queues.${partner}: ${originOf(chosen, `queues.${partner}`)}`;
+    throw configError(`${toFerryError(error).message} (${origins})`, { key, origin: originOf(chosen, key) });
+  }
   const ports: [string, number][] = [
     ['nativePort', config.nativePort],
     ['httpPort', config.httpPort],

@@ -57,7 +57,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       retentionCheckIntervalMs: config.storage.retentionCheckIntervalMs,
     });
     logs = openedLogs;
-    broker = await Broker.open({ logs: openedLogs, config: { ...config.broker, log: defaults }, logger });
+    broker = await Broker.open({ logs: openedLogs, config: { ...config.broker, log: defaults }, logger, queues: config.queues });
     const openBroker = broker;
     native = await listen('native', config.host, config.nativePort, () =>
       startNativeServer({ broker: openBroker, host: config.host, port: config.nativePort, logger, limits: config.native }),

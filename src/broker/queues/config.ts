@@ -85,10 +85,12 @@ export const DEFAULT_QUEUE_CONFIG: Readonly<QueueConfig> = Object.freeze({
   scheduleCheckpointIntervalMs: 5_000,
 });
 
-type NumericKey = { [K in keyof QueueConfig]: QueueConfig[K] extends number ? K : never }[keyof QueueConfig];
+export type NumericQueueKey = { [K in keyof QueueConfig]: QueueConfig[K] extends number ? K : never }[keyof QueueConfig];
+type NumericKey = NumericQueueKey;
 
-/** [min, max] of every numeric option; all are integers except the backoff factor and jitter. */
-const RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
+/** [min, max] of every numeric option; all are integers except the backoff factor and jitter.
+ *  Exported so the server's config table checks the same bounds at the edge. */
+export const QUEUE_CONFIG_RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
   maxSubscriptions: [1, 1_000_000],
   maxConsumersPerSubscription: [1, 1_000_000],
   defaultPrefetch: [1, 10_000_000],
@@ -116,15 +118,21 @@ const RANGES: Readonly<Record<NumericKey, readonly [number, number]>> = {
 
 const FRACTIONAL: ReadonlySet<NumericKey> = new Set(['redeliveryBackoffFactor', 'redeliveryBackoffJitter']);
 
+const STATE_FLUSH_POLICY_PATTERN = /^(always|none|interval:[1-9]\d*)$/;
+
+export function isStateFlushPolicy(text: string): text is QueueConfig['stateFlushPolicy'] {
+  return STATE_FLUSH_POLICY_PATTERN.test(text);
+}
+
 /** Merges `overrides` over the defaults and validates once (INVALID_CONFIG names the option). */
 export function resolveQueueConfig(overrides: Partial<QueueConfig> = {}): QueueConfig {
   const config: QueueConfig = { ...DEFAULT_QUEUE_CONFIG };
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
   }
-  for (const key of Object.keys(RANGES) as NumericKey[]) {
+  for (const key of Object.keys(QUEUE_CONFIG_RANGES) as NumericKey[]) {
     const value = config[key];
-    const [min, max] = RANGES[key];
+    const [min, max] = QUEUE_CONFIG_RANGES[key];
     const isNumber = typeof value === 'number' && (FRACTIONAL.has(key) ? Number.isFinite(value) : Number.isSafeInteger(value));
     if (!isNumber || value < min || value > max) {
       throw new FerryError(ErrorCode.INVALID_CONFIG, `queue config ${key} must be a number in [${min}, ${max}], got ${String(value)}`, {
@@ -141,7 +149,7 @@ export function resolveQueueConfig(overrides: Partial<QueueConfig> = {}): QueueC
       key: 'redeliveryBackoffMinMs',
     });
   }
-  if (!/^(always|none|interval:[1-9]\d*)$/.test(config.stateFlushPolicy)) {
+  if (!STATE_FLUSH_POLICY_PATTERN.test(config.stateFlushPolicy)) {
     throw new FerryError(ErrorCode.INVALID_CONFIG, `queue config stateFlushPolicy must be always, none or interval:<ms>`, {
       key: 'stateFlushPolicy',
     });

@@ -12,6 +12,7 @@ const GROUP_HEADINGS: Readonly<Record<ConfigSection, string>> = {
   native: 'Native protocol limits:',
   kafka: 'Kafka protocol limits:',
   metrics: 'Metrics options:',
+  queues: 'Queue options (more in the config file, docs/queues.md):',
 };
 
 /** `ferry start`: runs a broker in the foreground until SIGINT or SIGTERM. */
@@ -21,6 +22,7 @@ export function registerStartCommand(program: Command): void {
     .description('run a Ferry broker in the foreground (stop it with Ctrl-C or SIGTERM)')
     .option('--config <file>', 'config file: JSON if it ends in .json, otherwise key=value lines (env FERRY_CONFIG)');
   for (const option of CONFIG_OPTIONS) {
+    if (option.flag === null) continue; // a file key only
     // No commander default: only flags actually given may override env and file.
     const description = `${option.spec.description} (default: ${String(option.spec.defaultValue)}; env ${option.env})`;
     start.addOption(
