@@ -1,6 +1,7 @@
 import { decodeAssignment } from '../common/consumer-protocol.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { type BrokerMetrics, NOOP_BROKER_METRICS, type PartitionMetrics } from '../observability/metrics/recorder.ts';
 import { DEFAULT_LOG_CONFIG, validateLogConfig } from '../storage/log-config.ts';
 import { NodeFileSystem } from '../storage/node-file-system.ts';
 import type { FileSystem, LogConfig, LogManager } from '../storage/types.ts';
@@ -70,6 +71,8 @@ export interface BrokerOptions {
   now?: () => number;
   /** Queue engine settings (subscriptions, scheduled delivery); defaults in src/broker/queues/config.ts. */
   queues?: Partial<QueueConfig>;
+  /** Where produce and fetch record their counters; default off (src/observability/metrics/). */
+  metrics?: BrokerMetrics;
 }
 
 /** Kafka's Short.MaxValue: an epoch that cannot be bumped any more gets a new producer id. */
@@ -82,6 +85,7 @@ const MAX_PRODUCER_EPOCH = 0x7fff;
 export class Broker implements BrokerApi, QueueApi {
   readonly config: BrokerConfig;
   readonly logs: LogManager;
+  readonly metrics: BrokerMetrics;
   private readonly logger: Logger;
   private readonly fs: FileSystem;
   private readonly now: () => number;
@@ -98,6 +102,9 @@ export class Broker implements BrokerApi, QueueApi {
   private onAppendsDrained: (() => void) | null = null;
   private snapshotRun: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
+  /** A partition's counters, looked up once and kept on it. */
+  private readonly metricsOf = (partition: Partition): PartitionMetrics =>
+    (partition.metrics ??= this.metrics.partition(partition.topic, partition.index));
 
   private constructor(
     options: BrokerOptions,
@@ -115,6 +122,7 @@ export class Broker implements BrokerApi, QueueApi {
     this.logDefaults = logDefaults;
     this.producerIds = producerIds;
     this.queueConfig = options.queues ?? {};
+    this.metrics = options.metrics ?? NOOP_BROKER_METRICS;
     const limits = { maxProducerIds: config.maxProducerIdsPerPartition };
     this.registry = new TopicRegistry({
       logs: options.logs,
@@ -135,10 +143,11 @@ export class Broker implements BrokerApi, QueueApi {
         await this.queues.onTopicDeleted(topic);
       },
     });
-    this.fetcher = new FetchService((topic, partition) => this.registry.partition(topic, partition), config);
+    this.fetcher = new FetchService((topic, partition) => this.registry.partition(topic, partition), config, this.metricsOf);
     this.produceContext = {
       now: this.now,
       isAllocatedProducerId: (producerId) => this.producerIds.isAllocated(producerId),
+      metricsOf: this.metricsOf,
       appendStarted: () => {
         this.appendsInFlight++;
       },

@@ -1,5 +1,6 @@
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { BATCH_HEADER_BYTES, batchSizeBytes } from '../common/record-batch-header.ts';
+import { NOOP_BROKER_METRICS, type PartitionMetrics } from '../observability/metrics/recorder.ts';
 import type { Partition } from './partition.ts';
 import type { AppendWaiter } from './partition-waiters.ts';
 import type { FetchPartitionRequest, FetchPartitionResult, FetchRequest } from './types.ts';
@@ -30,9 +31,12 @@ export class FetchService {
   private readonly parked = new Set<() => void>();
   private isClosed = false;
 
-  constructor(lookup: PartitionLookup, limits: FetchLimits) {
+  private readonly metricsOf: (partition: Partition) => PartitionMetrics;
+
+  constructor(lookup: PartitionLookup, limits: FetchLimits, metricsOf?: (partition: Partition) => PartitionMetrics) {
     this.lookup = lookup;
     this.limits = limits;
+    this.metricsOf = metricsOf ?? (() => NOOP_BROKER_METRICS.partition('', 0));
   }
 
   get parkedCount(): number {
@@ -40,6 +44,18 @@ export class FetchService {
   }
 
   async fetch(request: FetchRequest): Promise<FetchPartitionResult[]> {
+    const results = await this.fetchOnce(request);
+    // Counted on the answer only: a long poll reads twice and answers once.
+    const nowMs = Date.now();
+    for (const result of results) {
+      if (result.records.length === 0) continue;
+      const partition = this.lookup(result.topic, result.partition);
+      if (partition !== undefined) this.metricsOf(partition).handedOut(result.records, nowMs);
+    }
+    return results;
+  }
+
+  private async fetchOnce(request: FetchRequest): Promise<FetchPartitionResult[]> {
     const responseMaxBytes = Math.min(Math.max(0, request.maxBytes), this.limits.fetchMaxBytes);
     const first = await this.readAll(request.partitions, responseMaxBytes);
     const maxWaitMs = Math.min(request.maxWaitMs, this.limits.fetchMaxWaitMs);

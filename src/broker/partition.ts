@@ -1,3 +1,4 @@
+import type { PartitionMetrics } from '../observability/metrics/recorder.ts';
 import type { FileSystem, PartitionLog } from '../storage/types.ts';
 import { PartitionWaiters } from './partition-waiters.ts';
 import type { ProducerStateTable } from './producer-state.ts';
@@ -23,6 +24,8 @@ export class Partition {
   readonly snapshotPath: string;
   /** Set when its topic is deleted (or shrinks away): requests in flight see it and stop. */
   isDeleted = false;
+  /** Its metric counters, resolved on first use (Broker.metricsOf) so hot paths skip label lookups. */
+  metrics: PartitionMetrics | null = null;
 
   constructor(topic: string, index: number, log: PartitionLog, producers: ProducerStateTable, snapshotPath: string) {
     this.topic = topic;

@@ -1,5 +1,6 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
 import { Attribute, BATCH_HEADER_BYTES, BatchField, batchSizeBytes, CURRENT_MAGIC, readInt64 } from '../common/record-batch-header.ts';
+import type { PartitionMetrics } from '../observability/metrics/recorder.ts';
 import type { AppendResult } from '../storage/types.ts';
 import type { Partition } from './partition.ts';
 import { type CachedBatch, lastSequenceOf, type Reservation } from './producer-state.ts';
@@ -13,6 +14,8 @@ export interface ProduceContext {
   /** Called around every append so that close() can wait for appends in flight. */
   appendStarted(): void;
   appendSettled(): void;
+  /** The partition's metric counters (a no-op object when metrics are off). */
+  metricsOf(partition: Partition): PartitionMetrics;
 }
 
 /** Where an idempotent batch sits in a produce request. */
@@ -55,6 +58,7 @@ export async function appendAndPublish(partition: Partition, batches: Buffer, ct
   try {
     const result = await partition.log.append(batches, { leaderEpoch: partition.leaderEpoch });
     partition.publish(result.lastOffset + 1, result.sizeBytes);
+    ctx.metricsOf(partition).appended(result.lastOffset - result.baseOffset + 1, result.sizeBytes);
     return result;
   } finally {
     ctx.appendSettled();
@@ -127,6 +131,7 @@ async function produceIdempotent(
       table.apply(reservations[i]!, baseOffset, baseOffset + batch.lastOffsetDelta, nowMs);
     }
     partition.publish(result.lastOffset + 1, result.sizeBytes);
+    ctx.metricsOf(partition).appended(result.lastOffset - result.baseOffset + 1, result.sizeBytes);
     return produceResult(partition, result.baseOffset, result.logAppendTimeMs, false);
   } finally {
     ctx.appendSettled();

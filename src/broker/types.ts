@@ -222,6 +222,9 @@ export interface CommittedOffset {
 export interface BrokerApi {
   /** This broker's id (0 on a single node) and where clients reach it. */
   readonly nodeId: number;
+  /** Counters the protocol sessions record requests and connections into (observability/metrics);
+   *  absent on test doubles. */
+  readonly metrics?: import('../observability/metrics/recorder.ts').BrokerMetrics;
 
   // topics
   createTopic(name: string, options?: CreateTopicOptions): Promise<TopicDescription>;

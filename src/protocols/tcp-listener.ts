@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../common/logger.ts';
+import type { ProtocolMetrics } from '../observability/metrics/recorder.ts';
 
 /** What a listener needs of a protocol session: a way to end it when the listener closes. */
 export interface ListenerSession {
@@ -20,6 +21,8 @@ export interface TcpListenerOptions<S extends ListenerSession> {
   createSession(socket: Socket, onClose: (session: S) => void): S;
   /** The protocol's goodbye to a socket over the connection limit (an error frame, or a close). */
   refuse(socket: Socket): void;
+  /** Connections and network bytes of this protocol (counted at scrape time, not per chunk). */
+  metrics?: ProtocolMetrics;
 }
 
 export interface TcpListener {
@@ -62,6 +65,7 @@ export async function listenTcp<S extends ListenerSession>(options: TcpListenerO
       options.refuse(socket);
       return;
     }
+    options.metrics?.trackConnection(socket);
     sessions.add(options.createSession(socket, (closed) => sessions.delete(closed)));
   });
   server.on('error', (error) => logger.error({ err: error.message }, `${protocol} listener error`));

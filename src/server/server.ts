@@ -1,6 +1,8 @@
 import { Broker } from '../broker/broker.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { createFerryMetrics, type FerryMetrics } from '../observability/metrics/metrics.ts';
+import { metricsRoute } from '../protocols/http/metrics-route.ts';
 import { type HttpPlugin, type HttpServer, startHttpServer } from '../protocols/http/server.ts';
 import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
 import { type NativeServer, startNativeServer } from '../protocols/native/server.ts';
@@ -9,6 +11,7 @@ import type { LogManager } from '../storage/types.ts';
 import type { FerryConfig } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
 import { logDefaults } from './log-defaults.ts';
+import { brokerStateSource } from './metrics-source.ts';
 
 export interface StartFerryOptions {
   /** Default: pino JSON lines on stdout at `config.logLevel`. */
@@ -22,6 +25,8 @@ export interface RunningFerry {
   /** null when the Kafka listener is off (`kafkaPort` -1, or `auto` with 9092 taken). */
   readonly kafkaPort: number | null;
   readonly broker: Broker;
+  /** The metrics registry behind GET /metrics (a disabled one when `metrics.enabled` is false). */
+  readonly metrics: FerryMetrics;
   /**
    * Graceful stop: `/readyz` turns 503, the protocol listeners stop accepting and connections are
    * closed (waiting at most `shutdownTimeoutMs` for them), then the broker flushes and closes
@@ -40,8 +45,10 @@ export interface RunningFerry {
 export async function startFerry(config: FerryConfig, options: StartFerryOptions = {}): Promise<RunningFerry> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   await checkDataDir(config.dataDir);
+  const metrics = createFerryMetrics(config.metrics);
+  // /metrics answers from the start (process metrics during a long recovery); broker gauges follow.
   const health = await listen('http', config.host, config.httpPort, () =>
-    startHttpServer({ host: config.host, port: config.httpPort, logger, plugins: [] }),
+    startHttpServer({ host: config.host, port: config.httpPort, logger, plugins: [metricsRoute({ metrics })] }),
   );
   let logs: LogManager | null = null;
   let broker: Broker | null = null;
@@ -57,8 +64,15 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       retentionCheckIntervalMs: config.storage.retentionCheckIntervalMs,
     });
     logs = openedLogs;
-    broker = await Broker.open({ logs: openedLogs, config: { ...config.broker, log: defaults }, logger, queues: config.queues });
+    broker = await Broker.open({
+      logs: openedLogs,
+      config: { ...config.broker, log: defaults },
+      logger,
+      queues: config.queues,
+      metrics: metrics.recorder,
+    });
     const openBroker = broker;
+    metrics.setStateSource(brokerStateSource(openBroker, config.dataDir, logger));
     native = await listen('native', config.host, config.nativePort, () =>
       startNativeServer({ broker: openBroker, host: config.host, port: config.nativePort, logger, limits: config.native }),
     );
@@ -82,6 +96,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     httpPort: health.port,
     kafkaPort,
     broker,
+    metrics,
     close() {
       closing ??= shutdown({ logger, health, listeners, broker: openBroker, shutdownTimeoutMs: config.shutdownTimeoutMs });
       return closing;

@@ -47,6 +47,7 @@ export async function startKafkaServer(options: KafkaServerOptions): Promise<Kaf
   let listener: ListenerContext | undefined;
   return listenTcp<KafkaSession>({
     protocol: 'kafka',
+    metrics: options.broker.metrics?.protocol('kafka'),
     host: options.host,
     port: options.port,
     logger,

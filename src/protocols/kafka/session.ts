@@ -157,8 +157,10 @@ export class KafkaSession {
       signal: this.abort.signal,
       closeConnection: (reason) => this.drainAndClose(null, 'debug', reason),
     };
+    const startedMs = performance.now();
     route.handle(ctx, request).then(
       (response) => {
+        this.listener.broker.metrics?.protocol('kafka').requestDone(api.name, topLevelErrorCode(response), startedMs);
         if (response === NO_RESPONSE) {
           this.complete(slot, null);
           return;
@@ -178,6 +180,7 @@ export class KafkaSession {
         this.complete(slot, encoded);
       },
       (error: unknown) => {
+        this.listener.broker.metrics?.protocol('kafka').requestDone(api.name, toFerryError(error).code, startedMs);
         // Handlers turn the broker's errors into Kafka error codes; reaching here is a bug.
         this.logger.error(
           { api: api.name, version: prefix.apiVersion, err: toFerryError(error).message },
@@ -310,4 +313,11 @@ export class KafkaSession {
     this.destroyTimer = null;
     this.onClose(this);
   }
+}
+
+/** A response's top-level Kafka error code (`none` for 0 or none at all); per-partition codes
+ *  are not walked, so counting stays O(1) per request. */
+function topLevelErrorCode(response: unknown): string {
+  const code = typeof response === 'object' && response !== null ? (response as { errorCode?: unknown }).errorCode : undefined;
+  return typeof code === 'number' && code !== 0 ? String(code) : 'none';
 }

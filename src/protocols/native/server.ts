@@ -30,6 +30,7 @@ export async function startNativeServer(options: NativeServerOptions): Promise<N
   const logger = (options.logger ?? silentLogger).child({ component: 'native' });
   return listenTcp<NativeSession>({
     protocol: 'native',
+    metrics: options.broker.metrics?.protocol('native'),
     host: options.host,
     port: options.port,
     logger,

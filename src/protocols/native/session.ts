@@ -185,6 +185,7 @@ export class NativeSession {
     const reservedBytes = frame.sizeBytes + (hasResponse ? Math.min(route.responseBytes(request), this.limits.maxFrameBytes) : 0);
     this.inFlightRequests++;
     this.inFlightBytes += reservedBytes;
+    const startedMs = performance.now();
     let handled: Promise<unknown>;
     try {
       handled = route.handle(this.context, request);
@@ -194,12 +195,14 @@ export class NativeSession {
     }
     handled.then(
       (response) => {
+        this.context.broker.metrics?.protocol('native').requestDone(spec.name, 'none', startedMs);
         this.finishRequest(reservedBytes);
         if (hasResponse) this.respond(frame, spec, response);
         this.afterRequest();
       },
       (error: unknown) => {
         const ferryError = toFerryError(error);
+        this.context.broker.metrics?.protocol('native').requestDone(spec.name, ferryError.code, startedMs);
         if (!(error instanceof FerryError)) {
           this.logger.error({ api: spec.name, err: ferryError.message }, 'native request failed unexpectedly');
         }
