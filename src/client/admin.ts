@@ -12,7 +12,33 @@ import {
   describeTopicApi,
   listTopicsApi,
 } from '../protocols/native/apis/topics.ts';
+import type {
+  CreateSubscriptionOptions,
+  ReplayDeadLettersOptions,
+  ReplayDeadLettersResult,
+  SubscriptionDescription,
+  SubscriptionSummary,
+  TopicQueuePolicy,
+} from '../broker/queues/types.ts';
+import {
+  createSubscriptionApi,
+  deleteSubscriptionApi,
+  describeSubscriptionApi,
+  describeTopicQueuePolicyApi,
+  listSubscriptionsApi,
+  replayDeadLettersApi,
+  setTopicQueuePolicyApi,
+} from '../protocols/native/apis/subscriptions.ts';
 import type { Channel } from './channel.ts';
+
+export type {
+  CreateSubscriptionOptions,
+  ReplayDeadLettersOptions,
+  ReplayDeadLettersResult,
+  SubscriptionDescription,
+  SubscriptionSummary,
+  TopicQueuePolicy,
+};
 
 export type { GroupDescription, GroupSummary, TopicConfigEntries, TopicDescription, TopicSummary };
 
@@ -149,5 +175,43 @@ export class Admin {
     const result = response.partitions[0]!;
     if (result.error) throw result.error;
     return result.logStartOffset;
+  }
+
+  // ------------------------------------------------------------------------------ queues
+
+  /** Subscriptions of one topic, or of every topic. */
+  async listSubscriptions(topic?: string): Promise<SubscriptionSummary[]> {
+    const response = await this.channel.request(listSubscriptionsApi, { topic: topic ?? null }, { retries: READ_RETRIES });
+    return response.subscriptions;
+  }
+
+  /** Options, consumers, per-partition ack floor, backlog and in-flight counts. */
+  describeSubscription(topic: string, name: string): Promise<SubscriptionDescription> {
+    return this.channel.request(describeSubscriptionApi, { topic, name }, { retries: READ_RETRIES });
+  }
+
+  /** Creates a subscription (an existing one with the same mode is returned unchanged). */
+  createSubscription(topic: string, name: string, options: CreateSubscriptionOptions): Promise<SubscriptionDescription> {
+    const { mode, ...rest } = options;
+    return this.channel.request(createSubscriptionApi, { topic, name, mode, options: rest }, { retries: READ_RETRIES });
+  }
+
+  /** Ends its consumers and forgets its state; SUBSCRIPTION_NOT_FOUND when missing. */
+  async deleteSubscription(topic: string, name: string): Promise<void> {
+    await this.channel.request(deleteSubscriptionApi, { topic, name });
+  }
+
+  /** Moves the subscription's dead letters back to their original topic and partition. */
+  replayDeadLetters(topic: string, name: string, options: ReplayDeadLettersOptions = {}): Promise<ReplayDeadLettersResult> {
+    return this.channel.request(replayDeadLettersApi, { topic, name, maxRecords: options.maxRecords ?? -1 });
+  }
+
+  /** Sets the topic's queue policy (TTL, backlog limits, until_acked retention); returns it as stored. */
+  setTopicQueuePolicy(topic: string, policy: TopicQueuePolicy): Promise<TopicQueuePolicy> {
+    return this.channel.request(setTopicQueuePolicyApi, { topic, policy }, { retries: READ_RETRIES });
+  }
+
+  describeTopicQueuePolicy(topic: string): Promise<TopicQueuePolicy> {
+    return this.channel.request(describeTopicQueuePolicyApi, { topic }, { retries: READ_RETRIES });
   }
 }

@@ -4,6 +4,9 @@ import { Admin } from './admin.ts';
 import { Channel, type ChannelOptions } from './channel.ts';
 import { Consumer, type ConsumerOptions } from './consumer.ts';
 import { Producer, type ProducerOptions } from './producer.ts';
+import type { QueueMessage } from './queue-message.ts';
+import { type QueueSubscribeOptions, QueueSubscription } from './queue-subscription.ts';
+import { type RequestMessage, type RequestOptions, Requester } from './requester.ts';
 import { type Endpoint, parseEndpoint } from './url.ts';
 
 /** Options of `connect()`. Every field is optional; defaults are listed. */
@@ -22,6 +25,11 @@ export interface ClientOptions {
   maxFrameBytes?: number;
   /** Where the client logs reconnects, rebalances and failed commits. Default: silent. */
   logger?: Logger;
+  /** `request()` calls waiting for their reply at once. Default 10,000. */
+  maxPendingRequests?: number;
+  /** Retention of this client's reply topic (deleted at close; a crashed client's expires).
+   *  Default 10 minutes. */
+  replyRetentionMs?: number;
 }
 
 /**
@@ -35,8 +43,11 @@ export class FerryClient {
   private readonly adminChannel: Channel;
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
+  private readonly subscriptions = new Set<QueueSubscription>();
   private adminHandle: Admin | null = null;
   private isClosed = false;
+  private readonly requester: Requester;
+  private replyProducer: Producer | null = null;
 
   /** @internal Use `connect()`. */
   constructor(endpoint: Endpoint, options: ClientOptions) {
@@ -52,6 +63,17 @@ export class FerryClient {
       logger: (options.logger ?? silentLogger).child({ component: 'ferry-client' }),
     };
     this.adminChannel = new Channel(this.channelOptions);
+    this.requester = new Requester({
+      admin: this.admin(),
+      producer: () => {
+        this.replyProducer ??= this.producer({ lingerMs: 0 });
+        return this.replyProducer;
+      },
+      subscribe: (subscribeOptions) => this.subscribe(subscribeOptions),
+      logger: this.channelOptions.logger.child({ role: 'requester' }),
+      maxPendingRequests: options.maxPendingRequests ?? 10_000,
+      replyRetentionMs: options.replyRetentionMs ?? 10 * 60 * 1000,
+    });
   }
 
   /** @internal Opens the first connection, so that `connect()` fails fast on a wrong address. */
@@ -91,6 +113,39 @@ export class FerryClient {
     return consumer;
   }
 
+  /**
+   * A consumer of a queue subscription (shared, key_shared, exclusive, failover) on its own
+   * connection; the subscription is created if missing. Read it with `for await` or `run()`.
+   */
+  async subscribe(options: QueueSubscribeOptions): Promise<QueueSubscription> {
+    this.assertOpen();
+    const subscription = new QueueSubscription(
+      new Channel(this.channelOptions),
+      { ...options },
+      this.channelOptions.logger.child({ role: 'queue', topic: options.topic, subscription: options.subscription }),
+    );
+    try {
+      await subscription.start();
+    } catch (error) {
+      subscription.destroy();
+      throw error;
+    }
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Sends a request to `topic` and waits for its reply (FerryError TIMEOUT after `timeoutMs`). */
+  request(topic: string, message: RequestMessage, options: RequestOptions = {}): Promise<QueueMessage> {
+    this.assertOpen();
+    return this.requester.request(topic, message, options);
+  }
+
+  /** Answers a request received from any consumer (queue or stream) of this client. */
+  reply(request: QueueMessage, response: RequestMessage): Promise<void> {
+    this.assertOpen();
+    return this.requester.reply(request, response);
+  }
+
   /** Topic, group and offset administration (one shared instance). */
   admin(): Admin {
     this.assertOpen();
@@ -103,7 +158,12 @@ export class FerryClient {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
-    const results = await Promise.allSettled([...[...this.producers].map((p) => p.close()), ...[...this.consumers].map((c) => c.close())]);
+    await this.requester.close();
+    const results = await Promise.allSettled([
+      ...[...this.subscriptions].map((s) => s.close()),
+      ...[...this.producers].map((p) => p.close()),
+      ...[...this.consumers].map((c) => c.close()),
+    ]);
     this.adminChannel.close();
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -115,6 +175,7 @@ export class FerryClient {
     this.isClosed = true;
     for (const producer of this.producers) producer.destroy();
     for (const consumer of this.consumers) consumer.destroy();
+    for (const subscription of this.subscriptions) subscription.destroy();
     this.adminChannel.close();
   }
 

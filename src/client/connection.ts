@@ -39,6 +39,8 @@ export class Connection {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly versions: Map<number, { min: number; max: number }>;
   private readonly closeListeners: ((error: FerryError) => void)[] = [];
+  /** Receives push frames (queue deliveries); none set: pushes are dropped. */
+  private pushListener: ((frame: Frame) => void) | null = null;
   private readonly logger: Logger;
   /** 1 went to Hello. */
   private nextCorrelationId = 2;
@@ -84,6 +86,11 @@ export class Connection {
   onClose(listener: (error: FerryError) => void): void {
     if (this.closedWith) listener(this.closedWith);
     else this.closeListeners.push(listener);
+  }
+
+  /** Push frames (type 3) go to `listener`, synchronously as they are read, in order. */
+  onPush(listener: (frame: Frame) => void): void {
+    this.pushListener = listener;
   }
 
   /** The highest version of `spec` both sides speak. */
@@ -199,7 +206,7 @@ export class Connection {
       this.fail(error);
       return;
     }
-    // Push frames are reserved for queue deliveries (protocol v1 sends none): ignore.
+    if (frame.type === FrameType.push) this.pushListener?.(frame);
   }
 
   private fail(error: FerryError): void {

@@ -16,6 +16,18 @@ export {
   type TopicDescription,
   type TopicSummary,
 } from './admin.ts';
-export type { ProducerRecord, RecordMetadata, ConsumerMessage, RecordBytes, RecordHeaders } from './records.ts';
+export type { ProducerRecord, ProducerMessage, RecordMetadata, ConsumerMessage, RecordBytes, RecordHeaders } from './records.ts';
+export { QueueSubscription, type QueueSubscribeOptions, type RunOptions } from './queue-subscription.ts';
+export { QueueMessage } from './queue-message.ts';
+export type { RequestMessage, RequestOptions } from './requester.ts';
+export type {
+  CreateSubscriptionOptions,
+  ReplayDeadLettersOptions,
+  ReplayDeadLettersResult,
+  SubscriptionDescription,
+  SubscriptionSummary,
+  TopicQueuePolicy,
+} from './admin.ts';
+export type { BacklogLimits, BackoffOptions, OverflowPolicy, SubscriptionMode } from '../broker/queues/types.ts';
 export { FerryError, ErrorCode, isFerryError } from '../common/errors.ts';
 export { DEFAULT_PORT } from './url.ts';

@@ -3,11 +3,12 @@ import type { Logger } from '../common/logger.ts';
 import type { CompressionName } from '../common/record-batch-header.ts';
 import type { Acks } from '../protocols/native/apis/produce.ts';
 import { Accumulator } from './accumulator.ts';
-import type { Channel } from './channel.ts';
+import { Channel } from './channel.ts';
 import { DefaultPartitioner, type Partitioner } from './partitioner.ts';
 import { BatchReceipt, type ProducerBatch, type SendReceipt } from './producer-batch.ts';
 import { Fifo } from './fifo.ts';
-import { estimateRecordBytes, type ProducerRecord, type RecordMetadata } from './records.ts';
+import { estimateRecordBytes, type ProducerMessage, type ProducerRecord, type RecordMetadata } from './records.ts';
+import { hasQueueFields, isDelayed, withQueueHeaders } from './scheduling.ts';
 import { Sender } from './sender.ts';
 import { TopicMetadata } from './topic-metadata.ts';
 
@@ -84,6 +85,12 @@ export class Producer {
   private readonly capacityWaiters: (() => void)[] = [];
   private isClosing = false;
   private metadataTimer: NodeJS.Timeout;
+  private readonly options: ProducerOptions;
+  private readonly isIdempotent: boolean;
+  /** Carries delayed records of an idempotent producer: the broker takes records due later out
+   *  of their batch, which idempotent sequence numbers do not allow, so they travel in
+   *  non-idempotent batches on a second connection (made on first use). */
+  private delayed: Producer | null = null;
 
   /** @internal Made by `FerryClient.producer()`. */
   constructor(channel: Channel, options: ProducerOptions, logger: Logger) {
@@ -92,6 +99,8 @@ export class Producer {
     const acks = ACKS[options.acks ?? 'all'];
     if (acks === undefined) throw new FerryError(ErrorCode.INVALID_CONFIG, `acks must be 'all', 'leader' or 'none'`);
     const isIdempotent = (options.idempotent ?? true) && acks === -1;
+    this.options = options;
+    this.isIdempotent = isIdempotent;
     if (options.idempotent === true && acks !== -1) {
       throw new FerryError(ErrorCode.INVALID_CONFIG, "an idempotent producer needs acks 'all'");
     }
@@ -128,8 +137,28 @@ export class Producer {
    * Sends one record. Returns a receipt that settles with `{ topic, partition, offset }` once the
    * record is acknowledged (await it, or don't: failures also surface from `flush()`).
    */
-  send(record: ProducerRecord): SendReceipt {
+  send(record: ProducerRecord): SendReceipt;
+  /** Sends several records of one topic (kafkajs style); resolves with each one's metadata. */
+  send(batch: { topic: string; messages: readonly ProducerMessage[] }): Promise<RecordMetadata[]>;
+  send(input: ProducerRecord | { topic: string; messages: readonly ProducerMessage[] }): SendReceipt | Promise<RecordMetadata[]> {
+    if ('messages' in input && Array.isArray(input.messages)) {
+      const topic = input.topic;
+      return Promise.all(input.messages.map((message: ProducerMessage) => this.sendOne({ ...message, topic })));
+    }
+    return this.sendOne(input as ProducerRecord);
+  }
+
+  private sendOne(input: ProducerRecord): SendReceipt {
     if (this.isClosing) return Promise.reject(new FerryError(ErrorCode.CONNECTION_CLOSED, 'producer is closed'));
+    let record = input;
+    if (hasQueueFields(input)) {
+      try {
+        record = withQueueHeaders(input);
+      } catch (error) {
+        return Promise.reject(toFerryError(error));
+      }
+      if (this.isIdempotent && isDelayed(input)) return this.delayedProducer().sendOne(record);
+    }
     const estimatedBytes = estimateRecordBytes(record);
     const partitionCount = this.partitionCounts.get(record.topic);
     if (
@@ -151,8 +180,10 @@ export class Producer {
    * Sends many records with one promise: resolves when all are acknowledged, with each record's
    * partition and offset; rejects with the first failure. Waits first while the buffer is full.
    */
-  async sendBatch(records: readonly ProducerRecord[]): Promise<SendBatchResult> {
+  async sendBatch(input: readonly ProducerRecord[]): Promise<SendBatchResult> {
     if (this.isClosing) throw new FerryError(ErrorCode.CONNECTION_CLOSED, 'producer is closed');
+    if (input.some(hasQueueFields)) return this.sendScheduledBatch(input);
+    const records = input;
     for (const topic of new Set(records.map((r) => r.topic))) {
       if (!this.partitionCounts.has(topic)) this.partitionCounts.set(topic, await this.metadata.partitionCount(topic));
     }
@@ -178,9 +209,36 @@ export class Producer {
     return result;
   }
 
+  /** sendBatch with delayed records: those of an idempotent producer go through `delayed`. */
+  private async sendScheduledBatch(input: readonly ProducerRecord[]): Promise<SendBatchResult> {
+    const records = input.map((record) => (hasQueueFields(record) ? withQueueHeaders(record) : record));
+    const toDelayed = this.isIdempotent ? input.map(isDelayed) : input.map(() => false);
+    const own = records.filter((_, i) => !toDelayed[i]);
+    const other = records.filter((_, i) => toDelayed[i]);
+    const [ownResult, otherResult] = await Promise.all([
+      own.length > 0 ? this.sendBatch(own) : null,
+      other.length > 0 ? this.delayedProducer().sendBatch(other) : null,
+    ]);
+    const result: SendBatchResult = { partitions: new Int32Array(input.length), offsets: new Float64Array(input.length) };
+    let ownAt = 0;
+    let otherAt = 0;
+    for (let i = 0; i < input.length; i++) {
+      const [from, at] = toDelayed[i] ? [otherResult!, otherAt++] : [ownResult!, ownAt++];
+      result.partitions[i] = from.partitions[at]!;
+      result.offsets[i] = from.offsets[at]!;
+    }
+    return result;
+  }
+
+  private delayedProducer(): Producer {
+    this.delayed ??= new Producer(new Channel(this.channel.options), { ...this.options, idempotent: false }, this.logger);
+    return this.delayed;
+  }
+
   /** Sends everything buffered now and waits until all of it is acknowledged; rejects with the
    *  first failure among them. */
   async flush(): Promise<void> {
+    if (this.delayed) await this.delayed.flush();
     let firstError: FerryError | null = null;
     for (;;) {
       this.accumulator.sealAll();
@@ -201,12 +259,14 @@ export class Producer {
     } finally {
       this.isClosing = true;
       this.teardown();
+      await this.delayed?.close();
     }
   }
 
   /** @internal Crash simulation / client.destroy(): fails everything pending at once. */
   destroy(): void {
     this.isClosing = true;
+    this.delayed?.destroy();
     const error = new FerryError(ErrorCode.CONNECTION_CLOSED, 'producer destroyed');
     this.accumulator.sealAll();
     this.sender.abort(error);

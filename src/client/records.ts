@@ -16,7 +16,16 @@ export interface ProducerRecord {
   partition?: number;
   /** Create time, ms since the epoch. Default: now. */
   timestamp?: number;
+  /** Deliver this many ms after the broker receives it (becomes header `ferry-delay-ms`). */
+  delayMs?: number;
+  /** Deliver no earlier than this time: a Date or ms since the epoch (`ferry-deliver-at`). */
+  deliverAt?: Date | number;
+  /** Queue consumers no longer get it this many ms after it became visible (`ferry-ttl-ms`). */
+  ttlMs?: number;
 }
+
+/** A record without its topic: `producer.send({ topic, messages: [...] })`. */
+export type ProducerMessage = Omit<ProducerRecord, 'topic'>;
 
 /** Where an acknowledged record was written. */
 export interface RecordMetadata {
