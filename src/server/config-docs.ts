@@ -13,6 +13,7 @@ const HEADINGS: Readonly<Record<ConfigSection, string>> = {
   kafka: '### Kafka protocol limits',
   metrics: '### Metrics (see docs/metrics.md)',
   queues: '### Queues (subscriptions and scheduled delivery, see docs/queues.md; — : set in the config file only)',
+  http: '### HTTP (admin API bounds, see docs/http-api.md)',
 };
 
 function cell(text: string): string {

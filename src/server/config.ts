@@ -1,6 +1,8 @@
 import { DEFAULT_BROKER_CONFIG } from '../broker/config.ts';
 import { DEFAULT_QUEUE_CONFIG as Q, QUEUE_CONFIG_RANGES as QR, isStateFlushPolicy, resolveQueueConfig } from '../broker/queues/config.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
+import { DEFAULT_ADMIN_LIMITS as A } from '../protocols/http/admin/limits.ts';
+import { DEFAULT_HTTP_MAX_BODY_BYTES } from '../protocols/http/server.ts';
 import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
@@ -256,6 +258,19 @@ const metricsOptions = {
   ),
 } satisfies Record<string, OptionSpec<unknown>>;
 
+// The HTTP port's request bounds, defaults from the admin API's own table
+// (src/protocols/http/admin/limits.ts). Names carry an `http` prefix (`--http-max-body-bytes`).
+const httpOptions = {
+  maxBodyBytes: integer(DEFAULT_HTTP_MAX_BODY_BYTES, 'Largest HTTP request body accepted; a larger one gets 413.', 1024),
+  maxPeekRecords: integer(A.maxPeekRecords, 'Most records one admin API page (peek, dead letters) returns; a larger limit gets 400.', 1),
+  maxPeekBytes: integer(
+    A.maxPeekBytes,
+    'Most record bytes one admin API page returns (at least one record is returned whatever its size).',
+    1,
+  ),
+  maxProduceRecords: integer(A.maxProduceRecords, 'Most records one POST /api/topics/{topic}/records may carry.', 1),
+} satisfies Record<string, OptionSpec<unknown>>;
+
 // Defaults and bounds come from the queue engine's own table (src/broker/queues/config.ts). Names
 // carry a `queue` prefix (`--queue-max-prefetch`). Tuning knobs that matter only to benchmarks
 // and tests are file keys only (FILE_ONLY_QUEUE_OPTIONS), so `ferry start --help` stays readable.
@@ -376,6 +391,7 @@ export type NativeSettings = ValuesOf<typeof nativeOptions>;
 export type BrokerSettings = ValuesOf<typeof brokerOptions>;
 export type KafkaSettings = ValuesOf<typeof kafkaOptions>;
 export type QueueSettings = ValuesOf<typeof queueOptions>;
+export type HttpSettings = ValuesOf<typeof httpOptions>;
 
 export interface FerryConfig extends ServerSettings {
   storage: StorageSettings;
@@ -384,9 +400,10 @@ export interface FerryConfig extends ServerSettings {
   kafka: KafkaSettings;
   metrics: MetricsSettings;
   queues: QueueSettings;
+  http: HttpSettings;
 }
 
-export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics' | 'queues';
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics' | 'queues' | 'http';
 
 /** One row of the option table, with its names in every source. */
 export interface ConfigOption {
@@ -427,6 +444,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ...rows('kafka', kafkaOptions, 'kafka'),
   ...rows('metrics', metricsOptions, 'metrics'),
   ...rows('queues', queueOptions, 'queue', FILE_ONLY_QUEUE_OPTIONS),
+  ...rows('http', httpOptions, 'http'),
 ];
 
 const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
@@ -499,6 +517,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     kafka: {},
     metrics: {},
     queues: {},
+    http: {},
   };
   for (const option of CONFIG_OPTIONS) {
     const entry = chosen.get(option.key);
@@ -524,6 +543,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     kafka: sections.kafka as KafkaSettings,
     metrics: sections.metrics as MetricsSettings,
     queues: sections.queues as QueueSettings,
+    http: sections.http as HttpSettings,
   };
   checkCrossFieldRules(config, chosen);
   return config;

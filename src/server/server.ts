@@ -2,6 +2,7 @@ import { Broker } from '../broker/broker.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { createFerryMetrics, type FerryMetrics } from '../observability/metrics/metrics.ts';
+import { adminRoutes } from '../protocols/http/admin/index.ts';
 import { metricsRoute } from '../protocols/http/metrics-route.ts';
 import { type HttpPlugin, type HttpServer, startHttpServer } from '../protocols/http/server.ts';
 import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
@@ -48,7 +49,13 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
   const metrics = createFerryMetrics(config.metrics);
   // /metrics answers from the start (process metrics during a long recovery); broker gauges follow.
   const health = await listen('http', config.host, config.httpPort, () =>
-    startHttpServer({ host: config.host, port: config.httpPort, logger, plugins: [metricsRoute({ metrics })] }),
+    startHttpServer({
+      host: config.host,
+      port: config.httpPort,
+      logger,
+      plugins: [metricsRoute({ metrics })],
+      maxBodyBytes: config.http.maxBodyBytes,
+    }),
   );
   let logs: LogManager | null = null;
   let broker: Broker | null = null;
@@ -78,7 +85,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     );
     kafka = await startKafkaListener(config, openBroker, logger);
     // HTTP routes that need the open broker (metrics, admin API, alerts): one plugin each.
-    const httpPlugins: HttpPlugin[] = [];
+    const httpPlugins: HttpPlugin[] = [adminRoutes({ broker: openBroker, logger, limits: config.http })];
     await health.addPlugins(httpPlugins);
   } catch (error) {
     await closeQuietly(logger, native, broker ?? logs, health);

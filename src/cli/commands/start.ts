@@ -13,6 +13,7 @@ const GROUP_HEADINGS: Readonly<Record<ConfigSection, string>> = {
   kafka: 'Kafka protocol limits:',
   metrics: 'Metrics options:',
   queues: 'Queue options (more in the config file, docs/queues.md):',
+  http: 'HTTP admin API bounds (docs/http-api.md):',
 };
 
 /** `ferry start`: runs a broker in the foreground until SIGINT or SIGTERM. */
