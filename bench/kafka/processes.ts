@@ -28,6 +28,17 @@ export function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/**
+ * Seconds the process's main thread (Node's JS thread) has spent on a CPU or runnable and waiting
+ * for one (/proc/<pid>/schedstat: run ns, run-queue wait ns). On a machine shared with other
+ * work a CPU-bound thread gets less than a core, but it is still busy (running or waiting to run)
+ * nearly all the time: busy/elapsed near 100% is what names the bottleneck, not CPU %.
+ */
+export function mainThreadBusySeconds(pid: number | 'self'): number {
+  const [runNs, waitNs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+  return (runNs! + waitNs!) / 1e9;
+}
+
 /** `node src/cli/main.ts start` on free ports; resolves once it prints its ready line. */
 export async function startBroker(repoDir: string, dataDir: string, extraFlags: readonly string[]): Promise<RunningBroker> {
   const args = [
@@ -73,10 +84,13 @@ export interface ClientResult {
   valueBytes: number;
   elapsedMs: number;
   clientCpuSeconds: number;
+  /** Main (JS) thread running or runnable, seconds; null where not measured (kcat). */
+  clientBusySeconds: number | null;
 }
 
 export interface Measured extends ClientResult {
   brokerCpuSeconds: number;
+  brokerBusySeconds: number;
 }
 
 /**
@@ -90,11 +104,13 @@ export async function runClientChild(script: string, args: readonly string[], br
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let brokerCpuAtStart = 0;
+  let brokerBusyAtStart = 0;
   const result = await new Promise<ClientResult>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`client ${args.join(' ')} exited with ${code} without a result`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line === 'READY') {
         brokerCpuAtStart = processCpuSeconds(brokerPid);
+        brokerBusyAtStart = mainThreadBusySeconds(brokerPid);
         child.stdin!.write('GO\n');
       } else if (line.startsWith('RESULT ')) {
         resolve(JSON.parse(line.slice(7)) as ClientResult);
@@ -104,9 +120,10 @@ export async function runClientChild(script: string, args: readonly string[], br
     });
   });
   const brokerCpuSeconds = processCpuSeconds(brokerPid) - brokerCpuAtStart;
+  const brokerBusySeconds = mainThreadBusySeconds(brokerPid) - brokerBusyAtStart;
   child.removeAllListeners('exit');
   if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-  return { ...result, brokerCpuSeconds };
+  return { ...result, brokerCpuSeconds, brokerBusySeconds };
 }
 
 export interface TimedCommand {
@@ -114,6 +131,7 @@ export interface TimedCommand {
   elapsedMs: number;
   cpuSeconds: number;
   brokerCpuSeconds: number;
+  brokerBusySeconds: number;
 }
 
 /**
@@ -132,6 +150,7 @@ export async function runTimed(
   const input = stdinFile === null ? '' : ` < '${stdinFile}'`;
   const pipeline = `/usr/bin/time -f '%U %S' -o '${timeFile}' ${quoted}${input}${pipeTo === null ? '' : ` | ${pipeTo}`}`;
   const brokerCpuAtStart = processCpuSeconds(brokerPid);
+  const brokerBusyAtStart = mainThreadBusySeconds(brokerPid);
   const started = performance.now();
   const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
@@ -141,7 +160,8 @@ export async function runTimed(
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   const elapsedMs = performance.now() - started;
   const brokerCpuSeconds = processCpuSeconds(brokerPid) - brokerCpuAtStart;
+  const brokerBusySeconds = mainThreadBusySeconds(brokerPid) - brokerBusyAtStart;
   if (code !== 0) throw new Error(`${command[0]} exited with ${code}: ${pipeline}`);
   const [user, system] = (await readFile(timeFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-  return { stdout, elapsedMs, cpuSeconds: user! + system!, brokerCpuSeconds };
+  return { stdout, elapsedMs, cpuSeconds: user! + system!, brokerCpuSeconds, brokerBusySeconds };
 }
