@@ -204,6 +204,7 @@ export class Broker implements BrokerApi, QueueApi {
       config: this.queueConfig,
       logger: this.logger.child({ component: 'queues' }),
     });
+    for (const { name } of this.registry.list(false)) await this.queues.onTopicConfig(name, this.registry.describe(name).overrides, null);
     this.timers.push(
       setInterval(() => this.expireProducers(), this.config.producerIdExpirationCheckIntervalMs).unref(),
       setInterval(() => {
@@ -224,7 +225,9 @@ export class Broker implements BrokerApi, QueueApi {
 
   async createTopic(name: string, options?: CreateTopicOptions): Promise<TopicDescription> {
     this.checkOpen();
-    return this.registry.create(name, options);
+    const description = await this.registry.create(name, options);
+    await this.queues.onTopicConfig(name, description.overrides, Object.keys(description.overrides)); // ferry.queue.* keys
+    return description;
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -253,7 +256,9 @@ export class Broker implements BrokerApi, QueueApi {
 
   async alterTopicConfig(name: string, set: TopicConfigEntries, remove?: string[]): Promise<TopicDescription> {
     this.checkOpen();
-    return this.registry.alterConfig(name, set, remove);
+    const description = await this.registry.alterConfig(name, set, remove);
+    await this.queues.onTopicConfig(name, description.overrides, [...Object.keys(set), ...(remove ?? [])]); // ferry.queue.* keys
+    return description;
   }
 
   brokerConfig(): TopicConfigEntries {
@@ -396,7 +401,10 @@ export class Broker implements BrokerApi, QueueApi {
 
   async setTopicQueuePolicy(topic: string, policy: TopicQueuePolicy): Promise<TopicQueuePolicy> {
     this.checkOpen();
-    return this.queues.setTopicQueuePolicy(topic, policy);
+    // Through the topic's ferry.queue.* config keys, so describe and Kafka DescribeConfigs show it.
+    const { set, remove } = this.queues.policyAsTopicConfig(topic, policy);
+    await this.alterTopicConfig(topic, set, remove);
+    return this.queues.topicQueuePolicy(topic);
   }
 
   topicQueuePolicy(topic: string): TopicQueuePolicy {

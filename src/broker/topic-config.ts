@@ -1,6 +1,7 @@
 import { ErrorCode, FerryError } from '../common/errors.ts';
 import { BATCH_HEADER_BYTES } from '../common/record-batch-header.ts';
 import type { FlushPolicy, LogConfig } from '../storage/types.ts';
+import { QUEUE_TOPIC_KEY_SPECS } from './queues/topic-policy-config.ts';
 import type { TopicConfigEntries } from './types.ts';
 
 /**
@@ -112,6 +113,14 @@ const KEYS: Readonly<Record<string, KeySpec>> = {
     apply: (value, log) => (log.flush = parseFlushPolicy(value)!),
     defaultValue: (log) => formatFlushPolicy(log.flush),
   },
+  // The topic's queue policy (ferry.queue.*, docs/queues.md): stored with the topic, applied by
+  // the queue engine (Broker hands it over on create, alter and open); nothing in the LogConfig.
+  ...Object.fromEntries(
+    Object.entries(QUEUE_TOPIC_KEY_SPECS).map(([key, spec]): [string, KeySpec] => [
+      key,
+      { check: spec.check, defaultValue: () => spec.defaultValue },
+    ]),
+  ),
 };
 
 /** Every topic config key Ferry accepts, sorted. */

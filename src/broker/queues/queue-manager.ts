@@ -6,7 +6,7 @@ import { BATCH_HEADER_BYTES, BatchField, batchSizeBytes } from '../../common/rec
 import { headerInteger, headerText, ReservedHeader, textHeader } from '../../common/reserved-headers.ts';
 import type { Partition } from '../partition.ts';
 import { metadataDir } from '../topic-metadata-store.ts';
-import type { ProduceResult } from '../types.ts';
+import type { ProduceResult, TopicConfigEntries } from '../types.ts';
 import { effectiveLimits, excessRecords } from './backlog.ts';
 import { type QueueConfig, resolveQueueConfig } from './config.ts';
 import { DEAD_LETTER_HEADERS } from './dead-letter.ts';
@@ -18,6 +18,7 @@ import { type FullState, StateJournal } from './state-journal.ts';
 import { cursorKey, type LoadedState, loadState, subscriptionKey } from './state-loader.ts';
 import { Subscription } from './subscription.ts';
 import { resolveSubscription, type StoredSubscription, validateMode, validateTopicPolicy } from './subscription-definition.ts';
+import { hasQueuePolicyKeys, isQueueTopicKey, queuePolicyFromConfig, queuePolicyToConfig } from './topic-policy-config.ts';
 import type {
   CreateSubscriptionOptions,
   QueueApi,
@@ -283,6 +284,29 @@ export class QueueManager implements QueueApi {
 
   topicQueuePolicy(topic: string): TopicQueuePolicy {
     return { ...(this.policies.get(topic) ?? EMPTY_POLICY) };
+  }
+
+  /**
+   * The topic config changes (`ferry.queue.*` keys set, the others removed) that make `policy` the
+   * topic's: the broker applies them like any config change, so the keys and the policy agree.
+   */
+  policyAsTopicConfig(topic: string, policy: TopicQueuePolicy): { set: TopicConfigEntries; remove: string[] } {
+    this.checkOpen();
+    this.checkQueueTopic(topic);
+    return queuePolicyToConfig(validateTopicPolicy(policy));
+  }
+
+  /**
+   * A topic's config was created or altered (`changedKeys`), or read at open (null): when its
+   * `ferry.queue.*` keys changed, or at open disagree with the stored policy (a crash between the
+   * two writes), the policy they describe becomes the topic's.
+   */
+  async onTopicConfig(topic: string, overrides: TopicConfigEntries, changedKeys: readonly string[] | null): Promise<void> {
+    if (changedKeys === null ? !hasQueuePolicyKeys(overrides) : !changedKeys.some(isQueueTopicKey)) return;
+    const policy = queuePolicyFromConfig(overrides);
+    const current = this.policies.get(topic) ?? EMPTY_POLICY;
+    if (changedKeys === null && JSON.stringify(validateTopicPolicy(policy)) === JSON.stringify(current)) return;
+    await this.setTopicQueuePolicy(topic, policy);
   }
 
   scheduleStats(): ScheduleStats {
