@@ -37,6 +37,7 @@ export function createFerryMetrics(options: MetricsOptions): FerryMetrics {
   const registry = new Registry();
   // process_* (CPU, resident memory, open files) and nodejs_* (heap, event-loop lag).
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: options.eventLoopResolutionMs });
+  dropTotalSuffixedGauges(registry);
   const defs = defineMetrics(registry);
   const recorder = new LiveBrokerMetrics(defs);
   let source: BrokerStateSource | null = null;
@@ -70,4 +71,15 @@ export function createFerryMetrics(options: MetricsOptions): FerryMetrics {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * prom-client adds `nodejs_active_{handles,requests,resources}_total` gauges, which `promtool
+ * check metrics` rejects (a `_total` suffix promises a counter). Their per-type siblings without
+ * the suffix (`nodejs_active_handles{type}` ...) carry the same numbers, so the totals go.
+ */
+function dropTotalSuffixedGauges(registry: Registry): void {
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
 }
