@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { connect } from '../../../src/client/index.ts';
+import { ErrorCode, FerryError } from '../../../src/common/errors.ts';
+import { RecordingLogger } from '../../../src/common/logger.ts';
+import { ackApi, nackApi, subscribeApi } from '../../../src/protocols/native/apis/queue-consumers.ts';
+import {
+  decodeConsumerClosedPush,
+  decodeDeliveryPush,
+  encodeConsumerClosedPush,
+  encodeDeliveryPush,
+  type PushedMessage,
+} from '../../../src/protocols/native/apis/queue-push.ts';
+import { listSubscriptionsApi } from '../../../src/protocols/native/apis/subscriptions.ts';
+import { decodeResponse, encodeRequest } from '../../../src/protocols/native/codec.ts';
+import { FrameType } from '../../../src/protocols/native/constants.ts';
+import { startRealBroker } from '../../client/real-broker.ts';
+import { RawClient } from './raw-client.ts';
+import { testSeed } from './seed.ts';
+
+const seed = testSeed();
+
+const message = fc.record({
+  partition: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  offset: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  timestamp: fc.integer({ min: -1, max: 2 ** 45 }),
+  key: fc.option(fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes))),
+  value: fc.option(fc.uint8Array({ maxLength: 5000 }).map((bytes) => Buffer.from(bytes))),
+  headers: fc.array(
+    fc.record({ key: fc.string({ maxLength: 20 }), value: fc.option(fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b))) }),
+    { maxLength: 4 },
+  ),
+  deliveryCount: fc.integer({ min: 1, max: 1000 }),
+});
+
+function body(frame: Buffer[]): Buffer {
+  return Buffer.concat(frame).subarray(14);
+}
+
+test('delivery pushes round-trip, and a consumer-closed push too', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.array(message, { maxLength: 20 }), (handle, messages) => {
+      const decoded = decodeDeliveryPush(body(encodeDeliveryPush(handle, messages as PushedMessage[])));
+      assert.equal(decoded.handle, handle);
+      // fast-check records have a null prototype; compare plain copies.
+      assert.deepEqual(
+        decoded.messages,
+        messages.map((m) => ({ ...m, headers: m.headers.map((h) => ({ ...h })) })),
+      );
+    }),
+    { seed, numRuns: 300 },
+  );
+  assert.deepEqual(decodeConsumerClosedPush(body(encodeConsumerClosedPush(7, 'subscription deleted'))), {
+    handle: 7,
+    reason: 'subscription deleted',
+  });
+});
+
+test('random and truncated push bodies decode or throw the typed error, never allocate a lying count', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      for (const decode of [decodeDeliveryPush, decodeConsumerClosedPush]) {
+        try {
+          decode(Buffer.from(bytes));
+        } catch (error) {
+          assert.ok(error instanceof FerryError && error.code === ErrorCode.INVALID_REQUEST, String(error));
+        }
+      }
+    }),
+    { seed, numRuns: 3000 },
+  );
+  const valid = body(
+    encodeDeliveryPush(1, [{ partition: 0, offset: 5, timestamp: 1, key: null, value: Buffer.from('v'), headers: [], deliveryCount: 1 }]),
+  );
+  for (let cut = 0; cut < valid.length; cut++)
+    assert.throws(() => decodeDeliveryPush(valid.subarray(0, cut)), { code: ErrorCode.INVALID_REQUEST });
+  const lying = Buffer.from(valid);
+  lying.writeInt32BE(0x7fff_ffff, 4); // message count
+  assert.throws(() => decodeDeliveryPush(lying), { code: ErrorCode.INVALID_REQUEST });
+});
+
+test('malformed queue requests get INVALID_REQUEST and the connection keeps serving', async (t) => {
+  const logger = new RecordingLogger();
+  const { server } = await startRealBroker(t, { logger });
+  const raw = await RawClient.open(server.port);
+  t.after(() => raw.close());
+  // An Ack whose offset count claims more than the body holds.
+  const ack = Buffer.concat(encodeRequest(ackApi, 1, 900, { handle: 1, partitions: [{ partition: 0, offsets: [1, 2, 3] }] }));
+  ack.writeInt32BE(0x7fff_ffff, 14 + 4 + 4 + 4 + 8);
+  raw.writeRaw(ack);
+  const ackAnswer = await raw.response(900);
+  assert.throws(() => decodeResponse(ackApi, 1, ackAnswer.body), { code: ErrorCode.INVALID_REQUEST });
+  // A Nack for a handle this connection never made.
+  const nackId = raw.send(nackApi, { handle: 42, delayMs: -1, partitions: [{ partition: 0, offsets: [0] }] });
+  const nackAnswer = await raw.response(nackId);
+  assert.throws(() => decodeResponse(nackApi, 1, nackAnswer.body), { code: ErrorCode.INVALID_REQUEST });
+  // A Subscribe with a NaN backoff factor and one with a bad mode.
+  const subscribe = Buffer.concat(
+    encodeRequest(subscribeApi, 1, 901, {
+      topic: 't',
+      subscription: 's',
+      mode: 'shared',
+      prefetch: -1,
+      ackTimeoutMs: -1,
+      consumerId: null,
+      createIfMissing: true,
+      create: { backoff: { factor: 2 } },
+    }),
+  );
+  // The body ends `factor f64, jitter f64, hasLimits bool`.
+  subscribe.writeDoubleBE(Number.NaN, subscribe.length - 1 - 8 - 8);
+  raw.writeRaw(subscribe);
+  const nanAnswer = await raw.response(901);
+  assert.throws(() => decodeResponse(subscribeApi, 1, nanAnswer.body), { code: ErrorCode.INVALID_REQUEST });
+  const badMode = raw.send(subscribeApi, {
+    topic: 't',
+    subscription: 's',
+    mode: 'sideways' as 'shared',
+    prefetch: -1,
+    ackTimeoutMs: -1,
+    consumerId: null,
+    createIfMissing: true,
+    create: {},
+  });
+  const badModeAnswer = await raw.response(badMode);
+  assert.throws(() => decodeResponse(subscribeApi, 1, badModeAnswer.body));
+  // Still serving.
+  assert.deepEqual(await raw.call(listSubscriptionsApi, { topic: null }), { subscriptions: [] });
+  assert.equal(raw.isClosed, false);
+});
+
+test('a queue consumer that never reads its socket cannot make the broker buffer without bound', async (t) => {
+  const { server, url, broker } = await startRealBroker(t, { limits: { maxPushBufferedBytes: 256 * 1024 } });
+  const client = await connect(url);
+  t.after(() => client.close());
+  await client.admin().createTopic({ name: 'flood', partitions: 1 });
+  const raw = await RawClient.open(server.port);
+  t.after(() => raw.close());
+  const id = raw.send(subscribeApi, {
+    topic: 'flood',
+    subscription: 'slow',
+    mode: 'shared',
+    prefetch: 5000,
+    ackTimeoutMs: 200,
+    consumerId: 'reader-that-sleeps',
+    createIfMissing: true,
+    create: { backoff: { minMs: 1, maxMs: 1 } },
+  });
+  await raw.response(id);
+  raw.socket.pause(); // stops reading: pushes pile up in the kernel, then in the server's socket
+  const producer = client.producer({ idempotent: false });
+  const value = Buffer.alloc(1000, 1);
+  await producer.sendBatch(Array.from({ length: 20_000 }, () => ({ topic: 'flood', value })));
+  await producer.close();
+  // Deadlines expire every 200 ms and would refill the consumer's credit without the hold.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const described = await broker.describeSubscription('flood', 'slow');
+  const consumer = described.consumers.find((c) => c.id === 'reader-that-sleeps');
+  assert.ok(consumer, 'still attached');
+  assert.equal(consumer.prefetch, 1, 'held at prefetch 1 while the client does not read');
+  assert.ok(consumer.inFlight <= 1, `in flight ${consumer.inFlight}`);
+  assert.ok(described.redeliveries < 5000 + 50, `redeliveries ${described.redeliveries}`);
+  raw.socket.resume();
+  const push = await raw.waitFor((frame) => frame.type === FrameType.push && frame.apiKey === 1);
+  assert.ok(push, 'deliveries resume once the client reads');
+});
