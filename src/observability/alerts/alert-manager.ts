@@ -52,6 +52,8 @@ export interface AlertManagerOptions {
   now?: () => number;
   /** Replaces the built notifiers (tests). */
   notifiers?: Record<string, Notifier>;
+  /** Runs before each sampling round: refreshes gauges that are filled at scrape time (lag, disk). */
+  refresh?: () => Promise<void>;
 }
 
 export interface AlertInstanceView {
@@ -105,6 +107,7 @@ export class AlertManager {
   private readonly defaultRoute: string[];
   private readonly metricNames: Set<string>;
   private readonly dispatcher: Dispatcher;
+  private readonly refresh: (() => Promise<void>) | undefined;
   readonly silences: Silences;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -114,6 +117,7 @@ export class AlertManager {
     this.config = { ...DEFAULT_ALERTS_CONFIG, ...options.config };
     this.logger = options.logger.child({ component: 'alerts' });
     this.now = options.now ?? Date.now;
+    this.refresh = options.refresh;
     const rules = this.buildRules();
     this.defaultRoute = this.config.defaultNotifiers
       .split(',')
@@ -212,6 +216,14 @@ export class AlertManager {
   }
 
   private async round(): Promise<void> {
+    if (this.refresh) {
+      try {
+        await this.refresh();
+      } catch (error) {
+        // Stale gauges are better than no evaluation: the rules that read counters still work.
+        this.logger.warn({ err: (error as Error).message }, 'alert evaluation: refreshing scrape-time gauges failed');
+      }
+    }
     const nowMs = this.now();
     await this.store.sample(this.metricNames, nowMs);
     for (const state of this.states) {

@@ -19,6 +19,10 @@ export interface FerryMetrics {
   setStateSource(source: BrokerStateSource): void;
   /** Prometheus text exposition of every metric, state gauges collected now. */
   scrape(): Promise<{ contentType: string; body: string }>;
+  /** The registry itself, for in-process readers (alert rules); null when disabled. */
+  readonly registry: Registry | null;
+  /** Refreshes the scrape-time gauges without rendering text (alert evaluation reads them next). */
+  collect(): Promise<void>;
 }
 
 /**
@@ -32,6 +36,8 @@ export function createFerryMetrics(options: MetricsOptions): FerryMetrics {
       recorder: NOOP_BROKER_METRICS,
       setStateSource() {},
       scrape: () => Promise.reject(new Error('metrics are disabled (metrics.enabled=false)')),
+      registry: null,
+      collect: () => Promise.resolve(),
     };
   }
   const registry = new Registry();
@@ -69,6 +75,13 @@ export function createFerryMetrics(options: MetricsOptions): FerryMetrics {
       });
       await collecting;
       return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    registry,
+    async collect() {
+      collecting ??= collect().finally(() => {
+        collecting = null;
+      });
+      await collecting;
     },
   };
 }
