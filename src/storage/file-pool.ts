@@ -208,7 +208,46 @@ export class PooledFile {
     }
   }
 
-  async write(data: Buffer, position: number): Promise<void> {
+  /**
+   * Pins the open handle now, without waiting a tick, or returns null (closed, or not open yet).
+   * Writes use it to reach the thread pool before their caller's next synchronous work: the
+   * writer checks a batch's CRC right after asking for its write, and an `await` here used to
+   * put that check (0.25 ms per MiB) in front of the pwrite instead of beside it.
+   */
+  private acquireOpen(): StorageFile | null {
+    const handle = this.handle;
+    if (handle === null || this.isClosed) return null;
+    if (++this.pins === 1) this.pool.markBusy(this);
+    return handle;
+  }
+
+  /** Runs `start` on a pinned handle and releases the pin once its I/O settles, whatever the
+   *  outcome; a file system that throws instead of rejecting still gets a rejection. */
+  private releaseAfter(start: () => Promise<void>): Promise<void> {
+    let io: Promise<void>;
+    try {
+      io = start();
+    } catch (error) {
+      this.release();
+      return Promise.reject(error);
+    }
+    return io.then(
+      () => this.release(),
+      (error: unknown) => {
+        this.release();
+        throw error;
+      },
+    );
+  }
+
+  /** Issues the write before returning when the descriptor is open (see acquireOpen). */
+  write(data: Buffer, position: number): Promise<void> {
+    const handle = this.acquireOpen();
+    if (handle === null) return this.writeWhenOpen(data, position);
+    return this.releaseAfter(() => handle.write(data, position));
+  }
+
+  private async writeWhenOpen(data: Buffer, position: number): Promise<void> {
     const handle = await this.acquire();
     try {
       await handle.write(data, position);
@@ -217,12 +256,18 @@ export class PooledFile {
     }
   }
 
-  /** Writes `data` back to back at `position`: one pwritev when the file has it. */
-  async writev(data: readonly Buffer[], position: number, totalBytes: number): Promise<void> {
+  /** Writes `data` back to back at `position`: one pwritev when the file has it. Issued before
+   *  returning when the descriptor is open (see acquireOpen). */
+  writev(data: readonly Buffer[], position: number, totalBytes: number): Promise<void> {
+    const handle = this.acquireOpen();
+    if (handle === null) return this.writevWhenOpen(data, position, totalBytes);
+    return this.releaseAfter(() => writeAll(handle, data, position, totalBytes));
+  }
+
+  private async writevWhenOpen(data: readonly Buffer[], position: number, totalBytes: number): Promise<void> {
     const handle = await this.acquire();
     try {
-      if (handle.writev !== undefined) await handle.writev(data, position);
-      else await handle.write(Buffer.concat(data, totalBytes), position);
+      await writeAll(handle, data, position, totalBytes);
     } finally {
       this.release();
     }
@@ -265,4 +310,8 @@ export class PooledFile {
     if (this.handle !== null) await this.evict();
     else if (this.closing !== null) await this.closing;
   }
+}
+
+function writeAll(handle: StorageFile, data: readonly Buffer[], position: number, totalBytes: number): Promise<void> {
+  return handle.writev !== undefined ? handle.writev(data, position) : handle.write(Buffer.concat(data, totalBytes), position);
 }
