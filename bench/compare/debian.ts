@@ -11,10 +11,15 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 const POLICY_RC = '/usr/sbin/policy-rc.d';
+// dpkg-query's own ${field} format syntax, not a template literal.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
+const VERSION_FORMAT = '-f=${Version}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
+const STATUS_FORMAT = '-f=${Status}';
 
 export async function debianVersion(packageName: string): Promise<string> {
   try {
-    const { stdout } = await execFileAsync('dpkg-query', ['-W', '-f=${Version}', packageName]);
+    const { stdout } = await execFileAsync('dpkg-query', ['-W', VERSION_FORMAT, packageName]);
     return stdout.trim() || 'unknown';
   } catch {
     return 'not installed';
@@ -24,7 +29,7 @@ export async function debianVersion(packageName: string): Promise<string> {
 export async function missingPackages(packageNames: readonly string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const name of packageNames) {
-    const { stdout } = await execFileAsync('dpkg-query', ['-W', '-f=${Status}', name]).catch(() => ({ stdout: '' }));
+    const { stdout } = await execFileAsync('dpkg-query', ['-W', STATUS_FORMAT, name]).catch(() => ({ stdout: '' }));
     if (!stdout.includes('install ok installed')) missing.push(name);
   }
   return missing;

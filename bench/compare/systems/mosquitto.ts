@@ -60,7 +60,8 @@ export function mosquittoAdapter(): SystemAdapter {
       const version = await debianVersion('mosquitto');
       let clientCount = 0;
       let shared: Promise<MqttClient> | undefined;
-      const open = (): Promise<MqttClient> => mqtt.connectAsync(url, { clientId: `bench-${clientCount++}`, protocolVersion: 4, reconnectPeriod: 0 });
+      const open = (): Promise<MqttClient> =>
+        mqtt.connectAsync(url, { clientId: `bench-${clientCount++}`, protocolVersion: 4, reconnectPeriod: 0 });
       return {
         info,
         pid: child.pid!,

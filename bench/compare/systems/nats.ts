@@ -8,8 +8,17 @@ import { join } from 'node:path';
 import { AckPolicy, connect, DeliverPolicy, type NatsConnection, StorageType } from 'nats';
 import { debianVersion } from '../debian.ts';
 import { freePort, spawnServer, stopPid, waitForPort } from '../process.ts';
-import { CONSUMER_PREFETCH, type Channel, type ChannelKind, type DeliveryHandler, type Publisher, type RunningSystem, type Subscription, type SystemAdapter, type SystemInfo } from '../types.ts';
-
+import {
+  CONSUMER_PREFETCH,
+  type Channel,
+  type ChannelKind,
+  type DeliveryHandler,
+  type Publisher,
+  type RunningSystem,
+  type Subscription,
+  type SystemAdapter,
+  type SystemInfo,
+} from '../types.ts';
 
 const info: SystemInfo = {
   id: 'nats-jetstream',
@@ -28,7 +37,9 @@ export function natsAdapter(): SystemAdapter {
     debianPackage: 'nats-server',
     async start(dataDir: string): Promise<RunningSystem> {
       const port = await freePort();
-      const child = spawnServer('nats-server', ['-js', '-sd', join(dataDir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port)], { dataDir });
+      const child = spawnServer('nats-server', ['-js', '-sd', join(dataDir, 'jetstream'), '-a', '127.0.0.1', '-p', String(port)], {
+        dataDir,
+      });
       await waitForPort(port, 30_000, 'nats-server', child);
       const servers = `127.0.0.1:${port}`;
       const admin: NatsConnection = await connect({ servers });

@@ -13,11 +13,20 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { execFileAsync, freePort, spawnServer, stopPid, waitForExit } from '../process.ts';
-import { CONSUMER_PREFETCH, type Channel, type ChannelKind, type DeliveryHandler, type Publisher, type RunningSystem, type Subscription, type SystemAdapter, type SystemInfo } from '../types.ts';
+import {
+  CONSUMER_PREFETCH,
+  type Channel,
+  type ChannelKind,
+  type DeliveryHandler,
+  type Publisher,
+  type RunningSystem,
+  type Subscription,
+  type SystemAdapter,
+  type SystemInfo,
+} from '../types.ts';
 import { debianVersion } from '../debian.ts';
 
 const BIN = '/usr/lib/rabbitmq/bin';
-
 
 class RabbitPublisher implements Publisher {
   readonly #channel: ConfirmChannel;
@@ -79,7 +88,8 @@ export function rabbitmqAdapter(queueType: 'classic' | 'quorum'): SystemAdapter 
       };
       await writeFile(join(dataDir, 'enabled_plugins'), '[].\n');
       const child = spawnServer(`${BIN}/rabbitmq-server`, [], { dataDir, env });
-      const ctl = (args: string[], timeoutMs: number) => execFileAsync(`${BIN}/rabbitmqctl`, ['-n', nodeName, ...args], { env, timeout: timeoutMs });
+      const ctl = (args: string[], timeoutMs: number) =>
+        execFileAsync(`${BIN}/rabbitmqctl`, ['-n', nodeName, ...args], { env, timeout: timeoutMs });
       try {
         await ctl(['wait', env.RABBITMQ_PID_FILE!, '--timeout', '120'], 130_000);
       } catch (error) {
@@ -103,7 +113,7 @@ export function rabbitmqAdapter(queueType: 'classic' | 'quorum'): SystemAdapter 
           // and the default exchange routes to it by name.
           const isFanOut = fanOut > 1;
           if (isFanOut) await adminChannel.assertExchange(name, 'fanout', { durable: true });
-          for (let i = 0; i < fanOut; i++) {
+          for (let i = 0; i < Math.max(1, fanOut); i++) {
             const queue = isFanOut ? `${name}.g${i}` : name;
             await adminChannel.assertQueue(queue, { durable: true, arguments: queueArgs });
             if (isFanOut) await adminChannel.bindQueue(queue, name, '');

@@ -21,7 +21,16 @@ import {
 } from '../types.ts';
 
 type StreamEntries = Array<[id: Buffer, fields: Buffer[]]>;
-type ReadGroupReply = Array<[key: Buffer, entries: StreamEntries]> | null;
+
+/**
+ * XREADGROUP's answer: RESP2 gives [[key, entries], ...]; ioredis 6 speaks RESP3 by default,
+ * where it is a map that callBuffer hands back flattened as [key, entries, key, entries, ...].
+ */
+function entriesOf(reply: unknown): StreamEntries[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  if (Buffer.isBuffer(reply[0])) return reply.filter((_, i) => i % 2 === 1) as StreamEntries[];
+  return (reply as Array<[Buffer, StreamEntries]>).map(([, entries]) => entries);
+}
 
 function redisInfo(fsync: 'everysec' | 'always'): SystemInfo {
   return {
@@ -35,9 +44,16 @@ function redisInfo(fsync: 'everysec' | 'always'): SystemInfo {
   };
 }
 
-async function readLoop(connection: Redis, key: string, group: string, consumerName: string, onDelivery: DeliveryHandler, isOpen: () => boolean) {
+async function readLoop(
+  connection: Redis,
+  key: string,
+  group: string,
+  consumerName: string,
+  onDelivery: DeliveryHandler,
+  isOpen: () => boolean,
+) {
   while (isOpen()) {
-    const reply = (await connection.callBuffer(
+    const reply = await connection.callBuffer(
       'XREADGROUP',
       'GROUP',
       group,
@@ -49,9 +65,8 @@ async function readLoop(connection: Redis, key: string, group: string, consumerN
       'STREAMS',
       key,
       '>',
-    )) as ReadGroupReply;
-    if (!reply) continue;
-    for (const [, entries] of reply) {
+    );
+    for (const entries of entriesOf(reply)) {
       if (entries.length === 0) continue;
       const ids: Buffer[] = new Array(entries.length);
       for (let i = 0; i < entries.length; i++) {

@@ -1,0 +1,272 @@
+/**
+ * `npm run bench:compare [-- flags]`: Ferry and its peers on this machine, the same workloads,
+ * in one run. Starts each system in a temp folder on loopback ports, runs every workload it
+ * supports (each figure the median of --runs runs), stops it by pid, then prints the table,
+ * writes bench/results/compare-<date>.json and (full runs) docs/benchmarks.md with a chart.
+ *
+ *   npm run bench:compare                                  # everything, 3 runs per figure
+ *   npm run bench:compare -- --quick                       # 1 short run per figure, 100 topics
+ *   npm run bench:compare -- --systems ferry,redis --workloads publish,latency
+ */
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderChart } from './chart.ts';
+import { ensurePackages } from './debian.ts';
+import { generatedSection, writeDocs } from './docs-writer.ts';
+import { type CompareResults, medianMeasurement, type ResultRow } from './results.ts';
+import { allSystems } from './systems/index.ts';
+import { durabilityTable, resultsTable, verdictTable } from './table.ts';
+import type { Measurement, RunningSystem, SystemAdapter, Workload, WorkloadSettings } from './types.ts';
+import { ALL_WORKLOADS } from './workloads/index.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
+  [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
+  [--no-install] [--docs | --no-docs] [--list]
+systems: ${allSystems()
+  .map((system) => system.info.id)
+  .join(', ')} (a prefix such as "ferry" or "redis" picks all of its rows)
+workloads: ${ALL_WORKLOADS.map((workload) => workload.name).join(', ')}`;
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
+  return value;
+}
+
+function pick<T>(all: readonly T[], idOf: (item: T) => string, list: string | undefined, what: string): T[] {
+  if (!list) return [...all];
+  const wanted = list
+    .split(',')
+    .map((word) => word.trim())
+    .filter(Boolean);
+  for (const word of wanted) {
+    if (!all.some((item) => idOf(item) === word || idOf(item).startsWith(`${word}-`)))
+      throw new Error(`unknown ${what} '${word}'\n${USAGE}`);
+  }
+  return all.filter((item) => wanted.some((word) => idOf(item) === word || idOf(item).startsWith(`${word}-`)));
+}
+
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      systems: { type: 'string' },
+      workloads: { type: 'string' },
+      runs: { type: 'string' },
+      'duration-ms': { type: 'string' },
+      topics: { type: 'string' },
+      'drain-timeout-ms': { type: 'string' },
+      'batch-records': { type: 'string' },
+      'batches-in-flight': { type: 'string' },
+      'no-install': { type: 'boolean', default: false },
+      docs: { type: 'boolean' },
+      'no-docs': { type: 'boolean', default: false },
+      list: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const isQuick = values.quick === true;
+  const settings: WorkloadSettings = {
+    durationMs: positiveInt('duration-ms', values['duration-ms'], isQuick ? 700 : 2_500),
+    recordBytes: 1024,
+    ratePerSecond: 2_000,
+    topicCount: positiveInt('topics', values.topics, isQuick ? 100 : 1_000),
+    batchRecords: positiveInt('batch-records', values['batch-records'], 500),
+    batchesInFlight: positiveInt('batches-in-flight', values['batches-in-flight'], 4),
+    drainTimeoutMs: positiveInt('drain-timeout-ms', values['drain-timeout-ms'], isQuick ? 5_000 : 20_000),
+  };
+  const systems = pick(allSystems(), (system) => system.info.id, values.systems, 'system');
+  const workloads = pick(ALL_WORKLOADS, (workload) => workload.name, values.workloads, 'workload');
+  const isEverything = !values.systems && !values.workloads;
+  return {
+    isQuick,
+    isHelp: values.help === true || values.list === true,
+    runs: positiveInt('runs', values.runs, isQuick ? 1 : 3),
+    settings,
+    systems,
+    workloads,
+    shouldInstall: values['no-install'] !== true,
+    shouldWriteDocs: values['no-docs'] === true ? false : (values.docs ?? (isEverything && !isQuick)),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function summary(measurement: Measurement): string {
+  const latency = measurement.latencyMs
+    ? ` p50 ${measurement.latencyMs.p50.toFixed(2)} p99 ${measurement.latencyMs.p99.toFixed(2)} ms`
+    : '';
+  return `${Math.round(measurement.recordsPerSecond).toLocaleString('en-US')} rec/s${latency} cpu ${measurement.brokerCpuPercent.toFixed(0)}% rss ${measurement.brokerRssMiB.toFixed(0)} MiB${measurement.note ? ` (${measurement.note})` : ''}`;
+}
+
+/** The system currently running, so Ctrl-C still stops it by pid. */
+let current: RunningSystem | undefined;
+
+async function runSystem(
+  adapter: SystemAdapter,
+  workloads: readonly Workload[],
+  settings: WorkloadSettings,
+  runs: number,
+  unavailable: string | undefined,
+) {
+  const rows: ResultRow[] = [];
+  const info = adapter.info;
+  const rowsFor = (workload: Workload) => workload.variants(settings).map((variant) => ({ workload, ...variant }));
+  const missingAll = (reason: string) => {
+    for (const workload of workloads)
+      for (const variant of rowsFor(workload))
+        rows.push({ system: info.id, workload: workload.name, variant: variant.label, runs: [], missing: reason });
+  };
+  if (unavailable) {
+    missingAll(unavailable);
+    return { rows, version: 'not installed' };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), `ferry-compare-${info.id}-`));
+  let system: RunningSystem;
+  try {
+    log(`${info.id}: starting (data in ${dataDir})`);
+    system = await adapter.start(dataDir);
+    current = system;
+  } catch (error) {
+    log(`${info.id}: failed to start: ${(error as Error).message}`);
+    missingAll(`failed to start: ${(error as Error).message.split('\n')[0]}`);
+    return { rows, version: 'failed to start' };
+  }
+  try {
+    for (const workload of workloads) {
+      for (const [variantIndex, variant] of rowsFor(workload).entries()) {
+        const row: ResultRow = { system: info.id, workload: workload.name, variant: variant.label, runs: [] };
+        rows.push(row);
+        if (!info.workloads.has(workload.name)) {
+          row.missing = info.missing?.[workload.name] ?? 'not supported';
+          continue;
+        }
+        for (let run = 0; run < runs; run++) {
+          const runId = `${workload.name}-${variantIndex}-${run}`;
+          const limitMs = variant.settings.durationMs + variant.settings.drainTimeoutMs + 180_000;
+          try {
+            const measurement = await withTimeout(workload.run(system, variant.settings, runId), limitMs, `${info.id} ${runId}`);
+            row.runs.push(measurement);
+            log(`${info.id} ${workload.name} ${variant.label} run ${run + 1}/${runs}: ${summary(measurement)}`);
+          } catch (error) {
+            const message = (error as Error).message.split('\n')[0]!;
+            log(`${info.id} ${workload.name} ${variant.label} run ${run + 1}: failed: ${message}`);
+            row.missing = `failed: ${message}`;
+            break;
+          }
+        }
+        row.median = row.missing ? undefined : medianMeasurement(row.runs);
+      }
+    }
+  } finally {
+    log(`${info.id}: stopping pid ${system.pid}`);
+    await system.stop().catch((error: unknown) => log(`${info.id}: stop failed: ${(error as Error).message}`));
+    current = undefined;
+  }
+  return { rows, version: system.version };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.isHelp) {
+    console.log(USAGE);
+    return;
+  }
+  const startedAt = new Date();
+  const loadAverageAtStart = loadavg();
+  log(
+    `bench:compare: ${options.systems.length} systems, ${options.workloads.length} workloads, ${options.runs} run(s) of ${options.settings.durationMs} ms per figure; load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`,
+  );
+
+  const packages = [...new Set(options.systems.flatMap((system) => (system.debianPackage ? [system.debianPackage] : [])))];
+  const stillMissing = options.shouldInstall
+    ? await ensurePackages(packages, log)
+    : packages.length > 0
+      ? await (await import('./debian.ts')).missingPackages(packages)
+      : [];
+
+  const onSignal = () => {
+    log('interrupted: stopping the running system');
+    const stopping = current?.stop() ?? Promise.resolve();
+    stopping.finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const rows: ResultRow[] = [];
+  const systems: CompareResults['systems'] = [];
+  for (const adapter of options.systems) {
+    const unavailable =
+      adapter.debianPackage && stillMissing.includes(adapter.debianPackage)
+        ? `Debian package ${adapter.debianPackage} not installed`
+        : undefined;
+    const result = await runSystem(adapter, options.workloads, options.settings, options.runs, unavailable);
+    rows.push(...result.rows);
+    systems.push({ id: adapter.info.id, product: adapter.info.product, version: result.version, durability: adapter.info.durability });
+  }
+  // Table order: workload, variant, then system order.
+  const workloadOrder = options.workloads.map((workload) => workload.name);
+  rows.sort((a, b) => workloadOrder.indexOf(a.workload) - workloadOrder.indexOf(b.workload));
+
+  const cpuList = cpus();
+  const results: CompareResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench:compare${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine: {
+      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+      cpuCount: cpuList.length,
+      memoryGiB: totalmem() / 2 ** 30,
+      kernel: release(),
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
+    },
+    node: process.version,
+    runsPerFigure: options.runs,
+    durationMs: options.settings.durationMs,
+    systems,
+    rows,
+  };
+
+  console.log(`\n${durabilityTable(results)}\n\n${resultsTable(rows)}\n\n${verdictTable(rows)}\n`);
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const resultFile = join(resultsDir, `compare-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  await writeFile(resultFile, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results: ${relative(REPO_ROOT, resultFile)}`);
+  if (options.shouldWriteDocs) {
+    const chartFile = join(REPO_ROOT, 'docs', 'benchmarks', 'compare.svg');
+    await mkdir(join(REPO_ROOT, 'docs', 'benchmarks'), { recursive: true });
+    await writeFile(chartFile, renderChart(rows, `Ferry and peers, ${startedAt.toISOString().slice(0, 10)} (median of ${options.runs})`));
+    await writeDocs(
+      join(REPO_ROOT, 'docs', 'benchmarks.md'),
+      generatedSection(results, 'benchmarks/compare.svg', relative(REPO_ROOT, resultFile)),
+    );
+    log('docs: docs/benchmarks.md and docs/benchmarks/compare.svg');
+  }
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  log(`bench:compare: ${(error as Error).message}`);
+  const stopping = current?.stop() ?? Promise.resolve();
+  stopping.finally(() => process.exit(1));
+});
