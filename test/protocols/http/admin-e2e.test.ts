@@ -9,6 +9,7 @@ import { resolveConfig } from '../../../src/server/config.ts';
 import { flagEntries } from '../../../src/server/config-sources.ts';
 import { startFerry } from '../../../src/server/server.ts';
 import { defer } from '../../server/cleanup.ts';
+import type { Json } from './admin-helpers.ts';
 
 /** Polls until `check` holds; the test's own timeout bounds it (no timed assertion). */
 async function until(check: () => Promise<boolean>): Promise<void> {
@@ -24,7 +25,7 @@ test('startFerry serves the admin API on its HTTP port: topics, peek, a kafkajs 
   const ferry = await startFerry(config, { logger: silentLogger });
   defer(t, () => ferry.close());
   const base = `http://127.0.0.1:${ferry.httpPort}`;
-  const getJson = async (path: string) => {
+  const getJson = async (path: string): Promise<{ status: number; body: Json }> => {
     const response = await fetch(`${base}${path}`);
     return { status: response.status, body: await response.json() };
   };
@@ -77,7 +78,7 @@ test('startFerry serves the admin API on its HTTP port: topics, peek, a kafkajs 
   // A member is still in the group: it cannot be deleted.
   const busy = await fetch(`${base}/api/groups/billing`, { method: 'DELETE' });
   assert.equal(busy.status, 409);
-  assert.equal((await busy.json()).error.code, 'NON_EMPTY_GROUP');
+  assert.equal(((await busy.json()) as Json).error.code, 'NON_EMPTY_GROUP');
 
   // The configured bound (http.maxPeekRecords 50) is the one in force and in the document.
   const tooMany = await getJson('/api/topics/payments/partitions/0/records?limit=51');
