@@ -1,5 +1,4 @@
 import type { RecordHeader } from '../common/record-batch.ts';
-import type { PushedMessage } from '../protocols/native/apis/queue-push.ts';
 
 /** What a QueueMessage's settle methods call on the subscription that received it. */
 export interface QueueMessageOwner {
@@ -30,18 +29,29 @@ export class QueueMessage {
   private readonly owner: QueueMessageOwner;
   private headerMap: Record<string, Buffer | null> | null = null;
 
-  /** @internal Made by QueueSubscription. */
-  constructor(owner: QueueMessageOwner, topic: string, pushed: PushedMessage, generation: number) {
+  /** @internal Made by QueueSubscription, straight from the push frame's fields. */
+  constructor(
+    owner: QueueMessageOwner,
+    topic: string,
+    generation: number,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeader[],
+    deliveryCount: number,
+  ) {
     this.owner = owner;
     this.topic = topic;
-    this.partition = pushed.partition;
-    this.offset = pushed.offset;
-    this.timestamp = pushed.timestamp;
-    this.key = pushed.key;
-    this.value = pushed.value;
-    this.headerList = pushed.headers;
-    this.deliveryCount = pushed.deliveryCount;
     this.generation = generation;
+    this.partition = partition;
+    this.offset = offset;
+    this.timestamp = timestamp;
+    this.key = key;
+    this.value = value;
+    this.headerList = headers;
+    this.deliveryCount = deliveryCount;
   }
 
   /** Headers by name (the last of duplicates wins), built on first access. */

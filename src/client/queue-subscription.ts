@@ -10,7 +10,7 @@ import {
   subscribeApi,
   unsubscribeApi,
 } from '../protocols/native/apis/queue-consumers.ts';
-import { decodeConsumerClosedPush, decodeDeliveryPush } from '../protocols/native/apis/queue-push.ts';
+import { decodeConsumerClosedPush, decodeDeliveryPushWith, type MakePushedMessage } from '../protocols/native/apis/queue-push.ts';
 import type { PartitionOffsets } from '../protocols/native/apis/queue-types.ts';
 import { PushKey } from '../protocols/native/constants.ts';
 import type { Frame } from '../protocols/native/frames.ts';
@@ -87,6 +87,9 @@ export class QueueSubscription implements AsyncIterable<QueueMessage>, QueueMess
   private readonly inFlightAcks = new Set<Promise<void>>();
   private endedWith: FerryError | null = null;
   private isClosed = false;
+  /** One closure per subscription, not per message. */
+  private readonly makeMessage: MakePushedMessage<QueueMessage> = (partition, offset, timestamp, key, value, headers, count) =>
+    new QueueMessage(this, this.topic, this.generation, partition, offset, timestamp, key, value, headers, count);
 
   /** @internal Use `client.subscribe()`. */
   constructor(channel: Channel, options: QueueSubscribeOptions, logger: Logger) {
@@ -167,9 +170,21 @@ export class QueueSubscription implements AsyncIterable<QueueMessage>, QueueMess
   /** Calls `eachMessage` for every message until `close()`; rejects if the broker ends the consumer. */
   async run(options: RunOptions): Promise<void> {
     const autoAck = options.autoAck ?? true;
-    for await (const message of this) {
+    // Drains the buffer without a promise per message: a synchronous eachMessage costs one call;
+    // only a returned promise is awaited.
+    for (;;) {
+      const message = this.buffer.shift();
+      if (message === undefined) {
+        if (this.isClosed) return;
+        if (this.endedWith) throw this.endedWith;
+        await new Promise<void>((resolve) => {
+          this.wakeReader = resolve;
+        });
+        continue;
+      }
       try {
-        await options.eachMessage(message);
+        const result = options.eachMessage(message);
+        if (result !== undefined && typeof (result as PromiseLike<void>).then === 'function') await result;
       } catch (error) {
         this.logger.warn({ offset: message.offset, partition: message.partition, err: String(error) }, 'eachMessage failed: nacked');
         if (autoAck) this.nackMessage(message, undefined).catch(() => {});
@@ -289,7 +304,16 @@ export class QueueSubscription implements AsyncIterable<QueueMessage>, QueueMess
       for (const acks of batch.values()) acks.reject(error);
       return;
     }
-    const sent = connection.request(ackApi, { handle: this.handle, partitions }, this.channel.options.requestTimeoutMs).then(
+    let request: Promise<SettleResponse>;
+    try {
+      request = connection.request(ackApi, { handle: this.handle, partitions }, this.channel.options.requestTimeoutMs);
+    } catch (error) {
+      // Encoding refused it (e.g. offsets out of range): those acks fail, the consumer goes on.
+      const failure = toFerryError(error);
+      for (const acks of batch.values()) acks.reject(failure);
+      return;
+    }
+    const sent = request.then(
       (response) => {
         for (const result of response.partitions) {
           const acks = batch.get(result.partition);
@@ -333,9 +357,9 @@ export class QueueSubscription implements AsyncIterable<QueueMessage>, QueueMess
     }
     try {
       if (frame.apiKey === PushKey.queueDelivery) {
-        const push = decodeDeliveryPush(frame.body);
+        const push = decodeDeliveryPushWith(frame.body, this.makeMessage);
         if (push.handle !== this.handle) return;
-        for (const pushed of push.messages) this.buffer.push(new QueueMessage(this, this.topic, pushed, generation));
+        for (const message of push.messages) this.buffer.push(message);
         this.wake();
       } else if (frame.apiKey === PushKey.queueConsumerClosed) {
         const push = decodeConsumerClosedPush(frame.body);

@@ -56,12 +56,41 @@ export function encodeDeliveryPush(handle: number, messages: readonly PushedMess
 /** Smallest encoding of one message: fixed fields, two null blobs, an empty header array. */
 const MIN_MESSAGE_BYTES = 4 + 8 + 8 + 4 + 4 + 4 + 4;
 
+/** Builds one delivered message from its fields: lets the client make its own message objects
+ *  straight from the frame, with no intermediate object per record. */
+export type MakePushedMessage<T> = (
+  partition: number,
+  offset: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+  deliveryCount: number,
+) => T;
+
+/** Shared by every message without headers (most of them): never mutated. */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[];
+
+const plainMessage: MakePushedMessage<PushedMessage> = (partition, offset, timestamp, key, value, headers, deliveryCount) => ({
+  partition,
+  offset,
+  timestamp,
+  key,
+  value,
+  headers,
+  deliveryCount,
+});
+
 export function decodeDeliveryPush(body: Buffer): QueueDeliveryPush {
+  return decodeDeliveryPushWith(body, plainMessage);
+}
+
+export function decodeDeliveryPushWith<T>(body: Buffer, make: MakePushedMessage<T>): { handle: number; messages: T[] } {
   try {
     const r = new WireReader(body);
     const handle = r.u32();
     const count = r.count(MIN_MESSAGE_BYTES);
-    const messages = new Array<PushedMessage>(count);
+    const messages = new Array<T>(count);
     for (let i = 0; i < count; i++) {
       const partition = r.i32();
       const offset = r.i64();
@@ -70,9 +99,12 @@ export function decodeDeliveryPush(body: Buffer): QueueDeliveryPush {
       const key = r.nullableBytes();
       const value = r.nullableBytes();
       const headerCount = r.count(6);
-      const headers = new Array<RecordHeader>(headerCount);
-      for (let h = 0; h < headerCount; h++) headers[h] = { key: r.string(), value: r.nullableBytes() };
-      messages[i] = { partition, offset, timestamp, key, value, headers, deliveryCount };
+      let headers = NO_HEADERS;
+      if (headerCount > 0) {
+        headers = new Array<RecordHeader>(headerCount);
+        for (let h = 0; h < headerCount; h++) headers[h] = { key: r.string(), value: r.nullableBytes() };
+      }
+      messages[i] = make(partition, offset, timestamp, key, value, headers, deliveryCount);
     }
     r.end();
     return { handle, messages };

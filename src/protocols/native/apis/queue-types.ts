@@ -7,6 +7,7 @@ import type {
   SubscriptionMode,
   TopicQueuePolicy,
 } from '../../../broker/queues/types.ts';
+import { ErrorCode, FerryError } from '../../../common/errors.ts';
 import type { WireReader, WireWriter } from '../wire.ts';
 
 /**
@@ -192,11 +193,23 @@ export interface PartitionOffsets {
   offsets: number[];
 }
 
+/** Deltas are u32. */
+const MAX_OFFSET_DELTA = 0xffff_ffff;
+
 export function writePartitionOffsets(w: WireWriter, items: readonly PartitionOffsets[]): void {
   w.array(items, (w, item) => {
     const { offsets } = item;
     let base = offsets.length === 0 ? 0 : offsets[0]!;
-    for (let i = 1; i < offsets.length; i++) if (offsets[i]! < base) base = offsets[i]!;
+    let top = base;
+    for (let i = 1; i < offsets.length; i++) {
+      if (offsets[i]! < base) base = offsets[i]!;
+      else if (offsets[i]! > top) top = offsets[i]!;
+    }
+    if (top - base > MAX_OFFSET_DELTA) {
+      throw new FerryError(ErrorCode.INVALID_REQUEST, `offsets of partition ${item.partition} span more than 2^32: send them apart`, {
+        partition: item.partition,
+      });
+    }
     w.i32(item.partition).i64(base).i32(offsets.length);
     for (let i = 0; i < offsets.length; i++) w.u32(offsets[i]! - base);
   });
