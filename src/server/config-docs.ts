@@ -14,6 +14,7 @@ const HEADINGS: Readonly<Record<ConfigSection, string>> = {
   metrics: '### Metrics (see docs/metrics.md)',
   queues: '### Queues (subscriptions and scheduled delivery, see docs/queues.md; — : set in the config file only)',
   http: '### HTTP (admin API bounds, see docs/http-api.md)',
+  alerts: '### Alerts (built-in alert rules and notifiers, see docs/alerts.md; — : set in the config file only)',
 };
 
 function cell(text: string): string {
@@ -25,7 +26,8 @@ export function configurationTables(): string {
   for (const section of Object.keys(HEADINGS) as ConfigSection[]) {
     parts.push(HEADINGS[section], '', '| file key | flag | env | default | meaning |', '| --- | --- | --- | --- | --- |');
     for (const option of CONFIG_OPTIONS.filter((o) => o.section === section)) {
-      const value = `\`${String(option.spec.defaultValue)}\``;
+      const raw = option.spec.defaultValue;
+      const value = `\`${typeof raw === 'object' && raw !== null ? JSON.stringify(raw) : String(raw)}\``;
       parts.push(
         `| \`${option.key}\` | ${option.flag === null ? '—' : `\`${option.flag} ${cell(option.spec.valueHint.startsWith('<') ? option.spec.valueHint : `<${option.spec.valueHint}>`)}\``} | ${option.env === null ? '—' : `\`${option.env}\``} | ${value} | ${cell(option.spec.description)} |`,
       );

@@ -15,6 +15,8 @@ export interface OptionSpec<V> {
   readonly description: string;
   /** Parses a raw value; returns the value or a sentence saying what was expected. */
   parse(raw: RawValue): { value: V } | { expected: string };
+  /** A JSON file may nest an array or object under this key (alert rules); it arrives as JSON text. */
+  readonly acceptsJson?: boolean;
 }
 
 /** The value type an option table produces, field by field. */
@@ -163,4 +165,33 @@ export function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/**
+ * A structured value (a list of alert rules, a map of notifiers): nested as-is in a JSON config
+ * file, JSON text in a properties file. `check` throws with a message naming the bad field.
+ */
+export function json<V>(defaultValue: V, description: string, check: (value: unknown) => V): OptionSpec<V> {
+  return {
+    valueHint: '<json>',
+    defaultValue,
+    description,
+    acceptsJson: true,
+    parse(raw) {
+      // Text from a file or env; anything else was handed over already parsed (the defaults, tests).
+      let value: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch (error) {
+          return { expected: `valid JSON (${(error as Error).message})` };
+        }
+      }
+      try {
+        return { value: check(value) };
+      } catch (error) {
+        return { expected: (error as Error).message };
+      }
+    },
+  };
 }

@@ -7,6 +7,7 @@ import {
   type FerryConfig,
   NON_CONFIG_ENV,
   optionByEnv,
+  optionByKey,
   resolveConfig,
   unknownKeyError,
 } from './config.ts';
@@ -89,6 +90,9 @@ function flatten(object: Record<string, unknown>, prefix: string, origin: string
     const key = prefix + name;
     if (isPlainObject(value) && prefix === '') {
       flatten(value, `${key}.`, origin, out);
+    } else if (typeof value === 'object' && value !== null && optionByKey(key)?.spec.acceptsJson) {
+      // Structured options (alerts.rules, alerts.notifiers) are parsed and checked by their spec.
+      out.push({ key, raw: JSON.stringify(value), origin });
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       out.push({ key, raw: value, origin });
     } else {

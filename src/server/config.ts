@@ -1,6 +1,7 @@
 import { DEFAULT_BROKER_CONFIG } from '../broker/config.ts';
 import { DEFAULT_QUEUE_CONFIG as Q, QUEUE_CONFIG_RANGES as QR, isStateFlushPolicy, resolveQueueConfig } from '../broker/queues/config.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
+import { DEFAULT_ALERTS_CONFIG as AL, checkAlertsConfig, checkNotifiersConfig, checkRulesConfig } from '../observability/alerts/index.ts';
 import { DEFAULT_ADMIN_LIMITS as A } from '../protocols/http/admin/limits.ts';
 import { DEFAULT_HTTP_MAX_BODY_BYTES } from '../protocols/http/server.ts';
 import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
@@ -12,6 +13,7 @@ import {
   decimal,
   editDistance,
   integer,
+  json,
   kebabCase,
   matching,
   type OptionSpec,
@@ -384,6 +386,53 @@ const FILE_ONLY_QUEUE_OPTIONS: ReadonlySet<string> = new Set([
   'scheduleCheckpointIntervalMs',
 ]);
 
+// Built-in alerting (docs/alerts.md); defaults from src/observability/alerts/alert-manager.ts.
+// Names carry an `alerts` prefix (`--alerts-enabled`); rules and notifiers are structured, so
+// they live in the config file only.
+const alertsOptions = {
+  enabled: boolean(
+    AL.enabled,
+    'Evaluate alert rules and send notifications; false: rules are listed by GET /api/alerts but never evaluated.',
+  ),
+  defaultRules: boolean(
+    AL.defaultRules,
+    'Evaluate the built-in rules (disk, consumer lag, dead letters, latency, event loop, offline partitions).',
+  ),
+  evaluationIntervalMs: integer(AL.evaluationIntervalMs, 'How often rules are evaluated; also the sampling step of rate() windows.', 100),
+  repeatIntervalMs: integer(
+    AL.repeatIntervalMs,
+    'A firing alert is sent again after this long while it keeps firing (a rule may set its own repeatInterval).',
+    1000,
+  ),
+  resolvedRetentionMs: integer(AL.resolvedRetentionMs, 'How long a resolved alert stays listed by GET /api/alerts.', 0),
+  maxSeries: integer(AL.maxSeries, 'Metric series sampled for alert rules; series beyond it are not evaluated (one warning).', 1),
+  maxInstancesPerRule: integer(
+    AL.maxInstancesPerRule,
+    'Alert instances (one per series) one rule tracks; more are ignored with a warning.',
+    1,
+  ),
+  maxSilences: integer(AL.maxSilences, 'Active silences; POST /api/silences beyond it gets 400.', 1),
+  maxPendingNotifications: integer(
+    AL.maxPendingNotifications,
+    'Notifications queued or being delivered across all notifiers; more are dropped with a warning.',
+    1,
+  ),
+  defaultNotifiers: optionalText(
+    'Comma-separated notifier names for rules that name none (the built-in rules too); empty: such alerts are only listed and logged.',
+    '<names>',
+  ),
+  rules: json(
+    AL.rules,
+    'Alert rules: a list of { name, expr, for, severity, labels, summary, description, notifiers, repeatInterval }.',
+    (v) => checkRulesConfig(v),
+  ),
+  notifiers: json(AL.notifiers, 'Named notifiers: { "<name>": { "type": "webhook" | "email" | "command", ... } }.', (v) =>
+    checkNotifiersConfig(v),
+  ),
+} satisfies Record<string, OptionSpec<unknown>>;
+
+const FILE_ONLY_ALERT_OPTIONS: ReadonlySet<string> = new Set(['rules', 'notifiers']);
+
 export type ServerSettings = ValuesOf<typeof serverOptions>;
 export type MetricsSettings = ValuesOf<typeof metricsOptions>;
 export type StorageSettings = ValuesOf<typeof storageOptions>;
@@ -392,6 +441,7 @@ export type BrokerSettings = ValuesOf<typeof brokerOptions>;
 export type KafkaSettings = ValuesOf<typeof kafkaOptions>;
 export type QueueSettings = ValuesOf<typeof queueOptions>;
 export type HttpSettings = ValuesOf<typeof httpOptions>;
+export type AlertsSettings = ValuesOf<typeof alertsOptions>;
 
 export interface FerryConfig extends ServerSettings {
   storage: StorageSettings;
@@ -401,9 +451,10 @@ export interface FerryConfig extends ServerSettings {
   metrics: MetricsSettings;
   queues: QueueSettings;
   http: HttpSettings;
+  alerts: AlertsSettings;
 }
 
-export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics' | 'queues' | 'http';
+export type ConfigSection = 'server' | 'storage' | 'broker' | 'native' | 'kafka' | 'metrics' | 'queues' | 'http' | 'alerts';
 
 /** One row of the option table, with its names in every source. */
 export interface ConfigOption {
@@ -445,6 +496,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   ...rows('metrics', metricsOptions, 'metrics'),
   ...rows('queues', queueOptions, 'queue', FILE_ONLY_QUEUE_OPTIONS),
   ...rows('http', httpOptions, 'http'),
+  ...rows('alerts', alertsOptions, 'alerts', FILE_ONLY_ALERT_OPTIONS),
 ];
 
 const BY_KEY = new Map(CONFIG_OPTIONS.map((o) => [o.key, o]));
@@ -518,6 +570,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     metrics: {},
     queues: {},
     http: {},
+    alerts: {},
   };
   for (const option of CONFIG_OPTIONS) {
     const entry = chosen.get(option.key);
@@ -525,7 +578,9 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     if (entry) {
       const parsed = option.spec.parse(entry.raw);
       if ('expected' in parsed) {
-        throw configError(`invalid value ${JSON.stringify(entry.raw)} for ${option.key} (${entry.origin}): expected ${parsed.expected}`, {
+        // A structured value (alert rules) can be long: its checker's message names the bad field.
+        const shown = option.spec.acceptsJson ? '' : ` ${JSON.stringify(entry.raw)}`;
+        throw configError(`invalid value${shown} for ${option.key} (${entry.origin}): expected ${parsed.expected}`, {
           key: option.key,
           origin: entry.origin,
         });
@@ -544,6 +599,7 @@ export function resolveConfig(sources: ConfigSources = {}): FerryConfig {
     metrics: sections.metrics as MetricsSettings,
     queues: sections.queues as QueueSettings,
     http: sections.http as HttpSettings,
+    alerts: sections.alerts as AlertsSettings,
   };
   checkCrossFieldRules(config, chosen);
   return config;
@@ -573,6 +629,14 @@ function checkCrossFieldRules(config: FerryConfig, chosen: Map<string, ConfigEnt
         ? originOf(chosen, key)
         : `${key}: ${originOf(chosen, key)}, queues.${partner}: ${originOf(chosen, `queues.${partner}`)}`;
     throw configError(`${toFerryError(error).message} (${origins})`, { key, origin: originOf(chosen, key) });
+  }
+  try {
+    checkAlertsConfig(config.alerts);
+  } catch (error) {
+    // The routes span three keys; name the source of the first one that was set.
+    const origin =
+      ['alerts.rules', 'alerts.notifiers', 'alerts.defaultNotifiers'].map((k) => chosen.get(k)?.origin).find(Boolean) ?? 'default';
+    throw configError(`${toFerryError(error).message} (${origin})`, { key: 'alerts.notifiers', origin });
   }
   const ports: [string, number][] = [
     ['nativePort', config.nativePort],

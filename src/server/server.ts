@@ -1,8 +1,11 @@
+import { Registry } from 'prom-client';
 import { Broker } from '../broker/broker.ts';
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
+import { AlertManager } from '../observability/alerts/index.ts';
 import { createFerryMetrics, type FerryMetrics } from '../observability/metrics/metrics.ts';
 import { adminRoutes } from '../protocols/http/admin/index.ts';
+import { alertRoutes } from '../protocols/http/alerts-routes.ts';
 import { metricsRoute } from '../protocols/http/metrics-route.ts';
 import { type HttpPlugin, type HttpServer, startHttpServer } from '../protocols/http/server.ts';
 import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
@@ -28,6 +31,8 @@ export interface RunningFerry {
   readonly broker: Broker;
   /** The metrics registry behind GET /metrics (a disabled one when `metrics.enabled` is false). */
   readonly metrics: FerryMetrics;
+  /** Built-in alerting (docs/alerts.md): rules, their states, silences. */
+  readonly alerts: AlertManager;
   /**
    * Graceful stop: `/readyz` turns 503, the protocol listeners stop accepting and connections are
    * closed (waiting at most `shutdownTimeoutMs` for them), then the broker flushes and closes
@@ -61,6 +66,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
   let broker: Broker | null = null;
   let native: NativeServer | null = null;
   let kafka: KafkaServer | null = null;
+  let alerts: AlertManager | null = null;
   try {
     const defaults = logDefaults(config);
     const openedLogs = await openLogManager({
@@ -85,10 +91,25 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     );
     kafka = await startKafkaListener(config, openBroker, logger);
     // HTTP routes that need the open broker (metrics, admin API, alerts): one plugin each.
-    const httpPlugins: HttpPlugin[] = [adminRoutes({ broker: openBroker, logger, limits: config.http })];
+    // Rules read the same registry /metrics serves; scrape-time gauges (lag, disk) are refreshed
+    // before each evaluation. With metrics off, an empty registry: rules find nothing to fire on.
+    const openAlerts = new AlertManager({
+      registry: metrics.registry ?? new Registry(),
+      config: config.alerts,
+      logger,
+      dataDir: config.dataDir,
+      refresh: () => metrics.collect(),
+    });
+    alerts = openAlerts;
+    await openAlerts.start();
+    const httpPlugins: HttpPlugin[] = [
+      adminRoutes({ broker: openBroker, logger, limits: config.http }),
+      alertRoutes({ alerts: openAlerts }),
+    ];
     await health.addPlugins(httpPlugins);
   } catch (error) {
-    await closeQuietly(logger, native, broker ?? logs, health);
+    const startedAlerts = alerts;
+    await closeQuietly(logger, startedAlerts && { close: () => startedAlerts.stop() }, native, broker ?? logs, health);
     throw toFerryError(error, ErrorCode.STORAGE_ERROR);
   }
   health.setReadiness('ready');
@@ -96,6 +117,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
   logger.info({ dataDir: config.dataDir, host: config.host, nativePort: native.port, kafkaPort, httpPort: health.port }, 'ferry ready');
 
   const openBroker = broker;
+  const openAlerts = alerts as AlertManager;
   const listeners = kafka ? [native, kafka] : [native];
   let closing: Promise<void> | null = null;
   return {
@@ -104,8 +126,16 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
     kafkaPort,
     broker,
     metrics,
+    alerts: openAlerts,
     close() {
-      closing ??= shutdown({ logger, health, listeners, broker: openBroker, shutdownTimeoutMs: config.shutdownTimeoutMs });
+      closing ??= shutdown({
+        logger,
+        health,
+        listeners,
+        broker: openBroker,
+        alerts: openAlerts,
+        shutdownTimeoutMs: config.shutdownTimeoutMs,
+      });
       return closing;
     },
   };
@@ -154,9 +184,10 @@ async function shutdown(parts: {
   health: HttpServer;
   listeners: Listener[];
   broker: Broker;
+  alerts: AlertManager;
   shutdownTimeoutMs: number;
 }): Promise<void> {
-  const { logger, health, listeners, broker } = parts;
+  const { logger, health, listeners, broker, alerts } = parts;
   const startedAt = Date.now();
   const connections = () => listeners.reduce((sum, listener) => sum + listener.connectionCount, 0);
   health.setReadiness('stopping');
@@ -166,6 +197,8 @@ async function shutdown(parts: {
   const drained = await withTimeout(Promise.all(listeners.map((listener) => listener.close())), parts.shutdownTimeoutMs);
   if (!drained)
     logger.warn({ connections: connections(), shutdownTimeoutMs: parts.shutdownTimeoutMs }, 'connections still open; closing anyway');
+  // Before the broker closes: no evaluation reads a closing broker, notifications in flight finish.
+  await withTimeout(alerts.stop(), parts.shutdownTimeoutMs);
   await broker.close();
   await health.close();
   logger.info({ elapsedMs: Date.now() - startedAt }, 'ferry stopped cleanly');

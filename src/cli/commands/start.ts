@@ -14,6 +14,7 @@ const GROUP_HEADINGS: Readonly<Record<ConfigSection, string>> = {
   metrics: 'Metrics options:',
   queues: 'Queue options (more in the config file, docs/queues.md):',
   http: 'HTTP admin API bounds (docs/http-api.md):',
+  alerts: 'Alerting options (rules and notifiers in the config file, docs/alerts.md):',
 };
 
 /** `ferry start`: runs a broker in the foreground until SIGINT or SIGTERM. */
