@@ -1,0 +1,169 @@
+/**
+ * What metrics cost: produce throughput against a broker with metrics on and with them off, in
+ * one run, so the two figures share the machine's state.
+ *
+ *   npm run bench:metrics -- [--repeat 3] [--records 500000] [--size 100] [--partitions 4]
+ *                            [--flush none|always|interval] [--scrape-ms 1000] [--alerts with-metrics|off]
+ *
+ * Each run starts a fresh broker process (`ferry start`, fresh data dir, Kafka listener off) and
+ * drives it from this process with `ferry bench produce`'s code (src/cli/bench/produce-bench.ts:
+ * the TypeScript client, acks all). The "on" broker has `metrics.enabled=true` and is scraped
+ * every `--scrape-ms` during the run (Prometheus's default is 15 s, so this is harsher than a
+ * real deployment), and alert rules evaluating when the config knows `alerts.enabled`; the "off"
+ * broker has both off. Runs alternate on/off, off/on, ... so drift (page cache, CPU boost)
+ * lands on both sides. Prints every run, the median of each side and the difference; writes
+ * bench/results/metrics-<time>.json.
+ *
+ * `--flush none` (default) leaves fsync to the OS so the figure shows CPU cost, which is what
+ * metrics add; with `always`, fsync latency dominates and hides it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runProduceBench } from '../src/cli/bench/produce-bench.ts';
+import type { BenchResult } from '../src/cli/bench/report.ts';
+import { connect } from '../src/client/index.ts';
+import { optionByKey } from '../src/server/config.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    repeat: { type: 'string', default: '3' },
+    records: { type: 'string', default: '500000' },
+    size: { type: 'string', default: '100' },
+    partitions: { type: 'string', default: '4' },
+    flush: { type: 'string', default: 'none' },
+    'scrape-ms': { type: 'string', default: '1000' },
+    /** `off`: alert evaluation off on both sides, to tell its cost from the metrics'. */
+    alerts: { type: 'string', default: 'with-metrics' },
+  },
+});
+const repeat = Number(flags.repeat);
+const records = Number(flags.records);
+const size = Number(flags.size);
+const partitions = Number(flags.partitions);
+const scrapeMs = Number(flags['scrape-ms']);
+const root = path.resolve(import.meta.dirname, '..');
+/** Alerts land in the same config when their engine exists; measured with metrics if so. */
+const alertsOption = flags.alerts === 'off' ? undefined : optionByKey('alerts.enabled');
+
+interface RunningBroker {
+  nativePort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+async function startBroker(isMetricsOn: boolean): Promise<RunningBroker> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-metrics-'));
+  const args = ['src/cli/main.ts', 'start', '--data-dir', dataDir, '--native-port', '0', '--http-port', '0', '--kafka-port', '-1'];
+  args.push('--flush-policy', String(flags.flush), '--log-level', 'warn', '--metrics-enabled', String(isMetricsOn));
+  const env = { ...process.env };
+  const alertsFlag = optionByKey('alerts.enabled');
+  const isAlertsOn = alertsOption !== undefined && isMetricsOn;
+  if (alertsFlag?.flag) args.push(alertsFlag.flag, String(isAlertsOn));
+  else if (alertsFlag?.env) env[alertsFlag.env] = String(isAlertsOn);
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ports = await new Promise<{ nativePort: number; httpPort: number }>((resolve, reject) => {
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      const ready = /ferry ready: native [^:]+:(\d+).*http [^:]+:(\d+)/.exec(output);
+      if (ready) resolve({ nativePort: Number(ready[1]), httpPort: Number(ready[2]) });
+    });
+    child.once('exit', (code) => reject(new Error(`broker exited (${code}) before it was ready:\n${output}`)));
+  });
+  return {
+    ...ports,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function run(isMetricsOn: boolean): Promise<{ result: BenchResult; scrapes: number; scrapeBytes: number }> {
+  const broker = await startBroker(isMetricsOn);
+  let scrapes = 0;
+  let scrapeBytes = 0;
+  let scraping: Promise<void> = Promise.resolve();
+  const timer = isMetricsOn
+    ? setInterval(() => {
+        scraping = fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)
+          .then((response) => response.text())
+          .then((text) => {
+            scrapes++;
+            scrapeBytes = text.length;
+          });
+      }, scrapeMs)
+    : null;
+  try {
+    const client = await connect(`127.0.0.1:${broker.nativePort}`);
+    try {
+      const result = await runProduceBench(client, {
+        broker: `127.0.0.1:${broker.nativePort}`,
+        topic: 'bench-metrics',
+        records,
+        size,
+        partitions,
+        rate: 0,
+        acks: 'all',
+        bufferBytes: 8 * 1024 * 1024,
+        compression: 'none',
+        fetchBytes: 8 * 1024 * 1024,
+        timeoutMs: 10_000,
+      });
+      return { result, scrapes, scrapeBytes };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    if (timer) clearInterval(timer);
+    await scraping.catch(() => {});
+    await broker.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const on: number[] = [];
+const off: number[] = [];
+const rows: { side: string; recordsPerSecond: number; p99Ms: number | undefined; scrapes: number }[] = [];
+console.log(
+  `bench:metrics  records=${records} size=${size} partitions=${partitions} flush=${flags.flush} scrape every ${scrapeMs} ms, ` +
+    `alerts ${alertsOption ? 'on with metrics' : flags.alerts === 'off' ? 'off on both sides' : 'not in this build'}; ${repeat} run(s) per side, fresh broker process each`,
+);
+for (let i = 0; i < repeat; i++) {
+  const order = i % 2 === 0 ? [true, false] : [false, true];
+  for (const isMetricsOn of order) {
+    const { result, scrapes, scrapeBytes } = await run(isMetricsOn);
+    (isMetricsOn ? on : off).push(result.recordsPerSecond);
+    const side = isMetricsOn ? 'on ' : 'off';
+    rows.push({ side, recordsPerSecond: result.recordsPerSecond, p99Ms: result.latencyMs?.p99, scrapes });
+    console.log(
+      `  run ${i + 1} metrics ${side}: ${Math.round(result.recordsPerSecond).toLocaleString('en')} records/s, ` +
+        `p99 ${result.latencyMs?.p99.toFixed(2)} ms${isMetricsOn ? `, ${scrapes} scrapes of ${(scrapeBytes / 1024).toFixed(0)} KiB` : ''}`,
+    );
+  }
+}
+const medianOn = median(on);
+const medianOff = median(off);
+const costPercent = ((medianOff - medianOn) / medianOff) * 100;
+console.log(`median metrics off: ${Math.round(medianOff).toLocaleString('en')} records/s`);
+console.log(`median metrics on:  ${Math.round(medianOn).toLocaleString('en')} records/s`);
+console.log(`cost of metrics: ${costPercent.toFixed(1)}% of produce throughput (target < 5%)`);
+mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+const file = path.join(root, `bench/results/metrics-${new Date().toISOString().replaceAll(':', '-')}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, rows, medianOn, medianOff, costPercent }, null, 2)}\n`,
+);
+console.log(`written ${path.relative(root, file)}`);
