@@ -63,6 +63,7 @@ export function medianMeasurement(runs: readonly Measurement[]): Measurement | u
       : {}),
     brokerCpuPercent: median(runs.map((run) => run.brokerCpuPercent)),
     brokerRssMiB: median(runs.map((run) => run.brokerRssMiB)),
+    clientCpuPercent: median(runs.map((run) => run.clientCpuPercent)),
     ...(notes.length > 0 ? { note: notes.join(' | ') } : {}),
   };
 }

@@ -27,7 +27,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
   [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
-  [--no-install] [--docs | --no-docs] [--list]
+  [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--list]
 systems: ${allSystems()
   .map((system) => system.info.id)
   .join(', ')} (a prefix such as "ferry" or "redis" picks all of its rows)
@@ -74,6 +74,7 @@ function parseOptions(argv: string[]) {
       docs: { type: 'boolean' },
       'no-docs': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
+      'profile-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -90,6 +91,8 @@ function parseOptions(argv: string[]) {
   const systems = pick(allSystems(), (system) => system.info.id, values.systems, 'system');
   const workloads = pick(ALL_WORKLOADS, (workload) => workload.name, values.workloads, 'workload');
   const isEverything = !values.systems && !values.workloads;
+  // Read by the Ferry adapter: the broker runs with --cpu-prof into this folder.
+  if (values['profile-dir']) process.env.FERRY_COMPARE_PROFILE_DIR = values['profile-dir'];
   return {
     isQuick,
     isHelp: values.help === true || values.list === true,

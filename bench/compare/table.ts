@@ -21,7 +21,7 @@ function cell(text: string): string {
 }
 
 export function figureCells(median: Measurement | undefined): string[] {
-  if (!median) return ['', '', '', '', '', '', ''];
+  if (!median) return ['', '', '', '', '', '', '', ''];
   const latency = median.latencyMs;
   return [
     integer(median.recordsPerSecond),
@@ -31,13 +31,14 @@ export function figureCells(median: Measurement | undefined): string[] {
     latency ? decimal(latency.p999) : '–',
     integer(median.brokerCpuPercent),
     integer(median.brokerRssMiB),
+    integer(median.clientCpuPercent),
   ];
 }
 
 export function resultsTable(rows: readonly ResultRow[]): string {
   const lines = [
-    '| workload | variant | system | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | broker CPU % | broker RSS MiB | note |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| workload | variant | system | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | broker CPU % | broker RSS MiB | client CPU % | note |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const row of rows) {
     const note = row.missing ? `n/a: ${row.missing}` : (row.median?.note ?? '');

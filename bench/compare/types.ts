@@ -88,6 +88,9 @@ export interface Measurement {
   brokerCpuPercent: number;
   /** Peak resident memory of the broker tree during the interval, MiB. */
   brokerRssMiB: number;
+  /** CPU of the bench process itself (clients: producer and consumers), % of one core: near 100
+   *  means the client, not the broker, set the pace. */
+  clientCpuPercent: number;
   /** Set when the target rate or record count was not reached; printed as a note. */
   note?: string;
 }

@@ -135,6 +135,8 @@ export function ferryAdapter(flush: 'always' | 'none'): SystemAdapter {
       const child = spawnServer(
         process.execPath,
         [
+          // --profile-dir: a V8 CPU profile of the broker, written when it stops (profile-summary.ts reads it).
+          ...(process.env.FERRY_COMPARE_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_COMPARE_PROFILE_DIR}`] : []),
           'src/cli/main.ts',
           'start',
           `--data-dir=${dataDir}/data`,

@@ -100,6 +100,8 @@ export async function metered(
   body: () => Promise<{ records: number; seconds: number; latency?: Measurement['latencyMs']; note?: string }>,
 ): Promise<Measurement> {
   const meter = new TreeMeter(system.pid);
+  const clientCpuAtStart = process.cpuUsage();
+  const clientStartedAt = performance.now();
   let result: Awaited<ReturnType<typeof body>>;
   try {
     result = await body();
@@ -108,6 +110,8 @@ export async function metered(
     throw error;
   }
   const usage = meter.stop();
+  const clientCpu = process.cpuUsage(clientCpuAtStart);
+  const clientWallMs = performance.now() - clientStartedAt;
   const recordsPerSecond = result.seconds > 0 ? result.records / result.seconds : 0;
   return {
     records: result.records,
@@ -117,6 +121,7 @@ export async function metered(
     ...(result.latency ? { latencyMs: result.latency } : {}),
     brokerCpuPercent: usage.cpuPercent,
     brokerRssMiB: usage.peakRssMiB,
+    clientCpuPercent: clientWallMs > 0 ? (clientCpu.user + clientCpu.system) / 10 / clientWallMs : 0,
     ...(result.note ? { note: result.note } : {}),
   };
 }

@@ -14,6 +14,7 @@ function measurement(recordsPerSecond: number, extra: Partial<Measurement> = {})
     megabytesPerSecond: recordsPerSecond / 1e4,
     brokerCpuPercent: 50,
     brokerRssMiB: 100,
+    clientCpuPercent: 90,
     ...extra,
   };
 }
@@ -49,10 +50,10 @@ test('each figure of the median is the median of that figure over the runs', () 
 test('the results table has one line per row, figures formatted and missing rows explained', () => {
   const table = resultsTable(rows).split('\n');
   assert.equal(table.length, rows.length + 2);
-  assert.match(table[2]!, /^\| publish \| 100 B \| ferry-always \| 200,000 \| 20.0 \| – \| – \| – \| 50 \| 100 \|/);
+  assert.match(table[2]!, /^\| publish \| 100 B \| ferry-always \| 200,000 \| 20.0 \| – \| – \| – \| 50 \| 100 \| 90 \|/);
   assert.match(table[5]!, /\| latency \| 2,000\/s \| ferry-always \| 2,000 \| 0.20 \| 1.50 \| 9.00 \| 20.0 \|/);
   assert.match(table.at(-1)!, /n\/a: Debian package mosquitto not installed \|$/);
-  for (const line of table) assert.equal(line.split(' | ').length, 11, line);
+  for (const line of table) assert.equal(line.split(' | ').length, 12, line);
 });
 
 test('the verdict names the peers ahead of each Ferry row, by the figure that decides the workload', () => {
