@@ -1,8 +1,10 @@
 import { once } from 'node:events';
-import type { Command } from 'commander';
-import type { Consumer, ConsumerMessage } from '../../client/index.ts';
+import { type Command, Option } from 'commander';
+import type { Consumer, ConsumerMessage, SubscriptionMode } from '../../client/index.ts';
 import { ErrorCode, FerryError } from '../../common/errors.ts';
 import { addBrokerOption, type BrokerOptions, intArg, withClient } from '../client-options.ts';
+import { UsageError } from '../exit.ts';
+import { type AckMode, consumeSubscription } from './consume-queue.ts';
 
 interface ConsumeOptions extends BrokerOptions {
   group?: string;
@@ -11,7 +13,14 @@ interface ConsumeOptions extends BrokerOptions {
   timeoutMs?: number;
   printKey?: boolean;
   keySeparator: string;
+  subscription?: string;
+  mode?: SubscriptionMode;
+  ack?: AckMode;
+  prefetch?: number;
+  startAt?: 'earliest' | 'latest';
 }
+
+const MODES: readonly SubscriptionMode[] = ['shared', 'key_shared', 'exclusive', 'failover'];
 
 const NEWLINE = Buffer.from('\n');
 const NULL_TEXT = Buffer.from('null');
@@ -28,9 +37,40 @@ export function registerConsumeCommand(program: Command): void {
       .option('-n, --max-messages <n>', 'exit after this many records', intArg(1))
       .option('--timeout-ms <ms>', 'stop when no record arrives for this long (with -n: an error if fewer than N arrived)', intArg(1))
       .option('--print-key', 'print the key and a separator before the value')
-      .option('--key-separator <c>', 'separator printed after the key', '\t'),
+      .option('--key-separator <c>', 'separator printed after the key', '\t')
+      .addOption(
+        new Option('--subscription <name>', 'read a queue subscription (created if missing) instead of the log').conflicts([
+          'group',
+          'fromBeginning',
+        ]),
+      )
+      .addOption(new Option('--mode <mode>', 'with --subscription: how its consumers share records (default: shared)').choices(MODES))
+      .addOption(
+        new Option(
+          '--ack <when>',
+          'with --subscription: auto (default) acks each record once printed; manual never acks (records return to the queue on exit)',
+        ).choices(['auto', 'manual']),
+      )
+      .option(
+        '--prefetch <n>',
+        'with --subscription: most unacknowledged records held (default: -n if given, else the broker default)',
+        intArg(1),
+      )
+      .addOption(
+        new Option('--start-at <where>', 'with --subscription, when it is created here: earliest (default) or latest').choices([
+          'earliest',
+          'latest',
+        ]),
+      ),
   ).action(async (topic: string, options: ConsumeOptions) => {
+    const queueOnly = [options.mode && '--mode', options.ack && '--ack', options.prefetch && '--prefetch', options.startAt && '--start-at'];
+    const misplaced = queueOnly.filter(Boolean);
+    if (options.subscription === undefined && misplaced.length > 0) throw new UsageError(`${misplaced.join(', ')} need --subscription`);
     const { received, reason } = await withClient(options, async (client) => {
+      if (options.subscription !== undefined) {
+        const { subscription, mode = 'shared', ack = 'auto' } = options;
+        return consumeSubscription(client, topic, { ...options, subscription, mode, ack });
+      }
       // A consumer waits for a missing topic to appear; on the command line that looks like a
       // hang, so a missing topic is an error here (UNKNOWN_TOPIC_OR_PARTITION).
       await client.admin().describeTopic(topic);

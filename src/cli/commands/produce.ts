@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { ProducerRecord } from '../../client/index.ts';
 import { addBrokerOption, type BrokerOptions, withClient } from '../client-options.ts';
+import { parseDurationMs, parseInstantMs } from '../duration.ts';
 import { UsageError } from '../exit.ts';
 import { readLines } from '../line-reader.ts';
 
@@ -10,6 +11,16 @@ interface ProduceOptions extends BrokerOptions {
   partition?: string;
   maxLineBytes: string;
   quiet?: boolean;
+  delay?: number;
+  deliverAt?: number;
+  ttl?: number;
+}
+
+/** Scheduling and expiry applied to every record of one `ferry produce` (docs/queues.md). */
+interface Timing {
+  delayMs?: number;
+  deliverAt?: number;
+  ttlMs?: number;
 }
 
 const ACKS = { all: 'all', 1: 'leader', 0: 'none' } as const;
@@ -27,7 +38,18 @@ export function registerProduceCommand(program: Command): void {
       .addOption(new Option('--acks <acks>', 'all: durable; 1: leader wrote it; 0: no answer').choices(['all', '1', '0']).default('all'))
       .option('--partition <n>', 'write every record to this partition (default: by key, or sticky)')
       .option('--max-line-bytes <n>', 'longest line accepted', String(1024 * 1024))
-      .option('-q, --quiet', 'do not print the record count on stderr'),
+      .option('-q, --quiet', 'do not print the record count on stderr')
+      .addOption(
+        new Option('--delay <duration>', 'deliver every record this long after the broker receives it (30s, 10m, 2h)')
+          .argParser(parseDurationMs)
+          .conflicts('deliverAt'),
+      )
+      .addOption(
+        new Option('--deliver-at <time>', 'deliver every record at this ISO-8601 time (2026-11-23T18:00:00Z)').argParser(parseInstantMs),
+      )
+      .addOption(
+        new Option('--ttl <duration>', 'every record expires this long after it becomes visible (10m)').argParser(parseDurationMs),
+      ),
   ).action(async (topic: string, options: ProduceOptions) => {
     const separator = options.keySeparator === undefined ? null : Buffer.from(options.keySeparator, 'utf8');
     if (separator !== null && separator.length === 0) throw new UsageError('--key-separator must not be empty');
@@ -37,6 +59,12 @@ export function registerProduceCommand(program: Command): void {
     const maxLineBytes = Number(options.maxLineBytes);
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1) throw new UsageError('--max-line-bytes must be a positive integer');
 
+    if (options.ttl !== undefined && options.ttl < 1) throw new UsageError('--ttl must be at least 1ms');
+    const timing: Timing = {};
+    if (options.delay !== undefined) timing.delayMs = options.delay;
+    if (options.deliverAt !== undefined) timing.deliverAt = options.deliverAt;
+    if (options.ttl !== undefined) timing.ttlMs = options.ttl;
+
     const count = await withClient(options, async (client) => {
       const producer = client.producer({ acks: ACKS[options.acks] });
       const inFlight: Promise<unknown>[] = [];
@@ -44,7 +72,7 @@ export function registerProduceCommand(program: Command): void {
       let isFirst = true;
       for await (const lines of readLines(process.stdin, maxLineBytes)) {
         const records: ProducerRecord[] = new Array(lines.length);
-        for (let i = 0; i < lines.length; i++) records[i] = toRecord(topic, lines[i]!, separator, partition);
+        for (let i = 0; i < lines.length; i++) records[i] = toRecord(topic, lines[i]!, separator, partition, timing);
         const acked = producer.sendBatch(records);
         acked.catch(() => {}); // awaited below; this only stops an unhandled-rejection warning
         sent += records.length;
@@ -66,10 +94,10 @@ export function registerProduceCommand(program: Command): void {
   });
 }
 
-function toRecord(topic: string, line: Buffer, separator: Buffer | null, partition: number | undefined): ProducerRecord {
+function toRecord(topic: string, line: Buffer, separator: Buffer | null, partition: number | undefined, timing: Timing): ProducerRecord {
   if (separator !== null) {
     const at = line.indexOf(separator);
-    if (at !== -1) return { topic, key: line.subarray(0, at), value: line.subarray(at + separator.length), partition };
+    if (at !== -1) return { topic, key: line.subarray(0, at), value: line.subarray(at + separator.length), partition, ...timing };
   }
-  return { topic, value: line, partition };
+  return { topic, value: line, partition, ...timing };
 }
