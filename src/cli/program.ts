@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { registerAlertsCommands } from './commands/alerts.ts';
 import { registerBenchCommands } from './commands/bench.ts';
 import { registerConsumeCommand } from './commands/consume.ts';
 import { registerDlqCommands } from './commands/dlq.ts';
@@ -28,7 +27,6 @@ export function buildProgram(version: string): Command {
   registerGroupCommands(program);
   registerSubCommands(program);
   registerDlqCommands(program);
-  registerAlertsCommands(program);
   registerBenchCommands(program);
   return program;
 }
