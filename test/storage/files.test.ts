@@ -9,6 +9,7 @@ import { Deque } from '../../src/storage/deque.ts';
 import { FilePool } from '../../src/storage/file-pool.ts';
 import { isTempFileName, parseLogDirName, parseSegmentFileName, segmentFileName } from '../../src/storage/file-names.ts';
 import { NodeFileSystem } from '../../src/storage/node-file-system.ts';
+import type { FileSystem, OpenMode, StorageFile } from '../../src/storage/types.ts';
 import { CountingFileSystem, tempDir } from './storage-helpers.ts';
 
 describe('file names', () => {
@@ -120,6 +121,62 @@ describe('file pool', () => {
     for (const file of files) await file.close();
     assert.equal(fs.openNow, 0);
     await assert.rejects(files[0]!.size(), (error: unknown) => error instanceof FerryError && error.code === ErrorCode.LOG_CLOSED);
+  });
+});
+
+describe('file pool writes', () => {
+  /** A file system whose files record, synchronously, when each write reaches them. */
+  function recordingFileSystem(events: string[], throwOnWrite = false): FileSystem {
+    const inner = new NodeFileSystem();
+    return Object.assign(Object.create(inner) as FileSystem, {
+      open: async (filePath: string, mode: OpenMode): Promise<StorageFile> => {
+        const file = await inner.open(filePath, mode);
+        const write = (data: Buffer, position: number): Promise<void> => {
+          events.push(`write ${position}`);
+          if (throwOnWrite) throw new Error('synchronous failure');
+          return file.write(data, position);
+        };
+        return {
+          path: file.path,
+          read: (target, targetOffset, length, position) => file.read(target, targetOffset, length, position),
+          write,
+          writev: (data, position) => write(Buffer.concat(data), position),
+          sync: () => file.sync(),
+          truncate: (length) => file.truncate(length),
+          size: () => file.size(),
+          close: () => file.close(),
+        };
+      },
+    });
+  }
+
+  it('reach an open file before write() returns, so the next work of the caller runs beside them', async (t) => {
+    const dir = await tempDir(t);
+    const events: string[] = [];
+    const pool = new FilePool(recordingFileSystem(events), 4, silentLogger);
+    const file = pool.file(path.join(dir, 'a.log'), 'create');
+    await file.write(Buffer.from('abc'), 0); // opens the descriptor
+    const pending = file.write(Buffer.from('def'), 3);
+    events.push('returned');
+    const gathered = file.writev([Buffer.from('gh'), Buffer.from('i')], 6, 3);
+    events.push('returned');
+    await Promise.all([pending, gathered]);
+    assert.deepEqual(events, ['write 0', 'write 3', 'returned', 'write 6', 'returned']);
+    assert.equal((await readFile(path.join(dir, 'a.log'))).toString(), 'abcdefghi');
+    await file.close();
+    assert.equal(pool.openFileCount, 0);
+  });
+
+  it('turn a file system that throws into a rejection and release the file', async (t) => {
+    const dir = await tempDir(t);
+    const events: string[] = [];
+    const pool = new FilePool(recordingFileSystem(events, true), 4, silentLogger);
+    const file = pool.file(path.join(dir, 'a.log'), 'create');
+    await file.size(); // opens the descriptor
+    await assert.rejects(file.write(Buffer.from('x'), 0), /synchronous failure/);
+    await assert.rejects(file.writev([Buffer.from('x')], 0, 1), /synchronous failure/);
+    await file.close(); // would wait forever on a leaked pin
+    assert.equal(pool.openFileCount, 0);
   });
 });
 
