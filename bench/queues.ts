@@ -343,27 +343,55 @@ async function networkServer(): Promise<void> {
   const { broker, dir } = await openBroker();
   const server = await startNativeServer({ broker, host: '127.0.0.1', port: 0, logger: silentLogger });
   process.stdout.write(`PORT ${server.port}\n`);
-  process.stdin.resume();
+  // `cpu` on stdin: answers the CPU time this process has used (user + system, µs), so the run
+  // can say how much of the work is the broker's whatever else shares the machine.
+  process.stdin.on('data', (chunk: Buffer) => {
+    if (chunk.includes('cpu')) {
+      const usage = process.cpuUsage();
+      process.stdout.write(`CPU ${usage.user + usage.system}\n`);
+    }
+  });
   await new Promise<void>((resolve) => process.stdin.once('end', resolve));
   await server.close();
   await closeBroker(broker, dir);
 }
 
-async function networkRun(): Promise<SharedResult> {
+interface NetworkResult extends SharedResult {
+  /** CPU time (user + system) per acknowledged record during the run, µs. */
+  brokerCpuUsPerRecord: number;
+  clientCpuUsPerRecord: number;
+}
+
+async function networkRun(): Promise<NetworkResult> {
   const forwarded: string[] = [];
   for (const name of ['dir', 'flush'] as const) if (flags[name] !== undefined) forwarded.push(`--${name}`, flags[name]);
   const serverProcess = spawn(process.execPath, [...process.execArgv, import.meta.filename, ...forwarded, '--child', 'network-server'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    serverProcess.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /PORT (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    serverProcess.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  let output = '';
+  let onOutput: (() => void) | null = null;
+  serverProcess.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    onOutput?.();
   });
+  const nextLine = (pattern: RegExp): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
+      const check = (): void => {
+        const match = pattern.exec(output);
+        if (!match) return;
+        output = output.slice(match.index + match[0].length);
+        onOutput = null;
+        resolve(match[1]!);
+      };
+      onOutput = check;
+      serverProcess.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+      check();
+    });
+  const port = Number(await nextLine(/PORT (\d+)\n/));
+  const brokerCpuUs = async (): Promise<number> => {
+    serverProcess.stdin.write('cpu\n');
+    return Number(await nextLine(/CPU (\d+)\n/));
+  };
   const url = `ferry://127.0.0.1:${port}`;
   const producerClient = await connect(url);
   await producerClient.admin().createTopic({ name: 'bench', partitions: 1 });
@@ -388,6 +416,8 @@ async function networkRun(): Promise<SharedResult> {
       wake();
     }
   };
+  const brokerCpuBefore = await brokerCpuUs();
+  const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
   // Ack per record: each message.ack() joins its tick's coalesced Ack frame, and the acks of one
   // partition in one tick share a promise; count per promise (as the in-process run does), so the
@@ -435,6 +465,8 @@ async function networkRun(): Promise<SharedResult> {
   const producedMs = performance.now() - started;
   await done;
   const seconds = (performance.now() - started) / 1000;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const brokerCpu = (await brokerCpuUs()) - brokerCpuBefore;
   await producer.close();
   for (const sub of subscriptions) await sub.close();
   for (const client of [producerClient, ...consumerClients]) await client.close();
@@ -444,6 +476,8 @@ async function networkRun(): Promise<SharedResult> {
     ackedPerSec: Math.round(sharedRecords / seconds),
     seconds: Math.round(seconds * 100) / 100,
     producedPerSec: Math.round(sharedRecords / (producedMs / 1000)),
+    brokerCpuUsPerRecord: Math.round((brokerCpu / sharedRecords) * 100) / 100,
+    clientCpuUsPerRecord: Math.round(((clientCpu.user + clientCpu.system) / sharedRecords) * 100) / 100,
   };
 }
 
@@ -454,7 +488,8 @@ if (flags.child === 'network-server') {
   process.exit(0);
 }
 if (flags.child !== undefined) {
-  const result = flags.child === 'shared' ? await sharedRun() : flags.child === 'network' ? await networkRun() : await scheduledRun();
+  const result: object =
+    flags.child === 'shared' ? await sharedRun() : flags.child === 'network' ? await networkRun() : await scheduledRun();
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
@@ -507,18 +542,18 @@ if (flags.only === undefined || flags.only === 'shared') {
 }
 
 if (flags.only === undefined || flags.only === 'network') {
-  const runs: SharedResult[] = [];
+  const runs: NetworkResult[] = [];
   for (let i = 0; i < repeat; i++) {
-    const run = await runChild<SharedResult>('network');
+    const run = await runChild<NetworkResult>('network');
     console.log(
-      `network run ${i + 1}: ${run.ackedPerSec.toLocaleString()} acked/s (${sharedRecords.toLocaleString()} records in ${run.seconds} s; produced at ${run.producedPerSec.toLocaleString()}/s)`,
+      `network run ${i + 1}: ${run.ackedPerSec.toLocaleString()} acked/s (${sharedRecords.toLocaleString()} records in ${run.seconds} s; produced at ${run.producedPerSec.toLocaleString()}/s); CPU per record: broker ${run.brokerCpuUsPerRecord} µs, clients ${run.clientCpuUsPerRecord} µs`,
     );
     runs.push(run);
   }
   const summary = medians(runs);
   results.network = { records: sharedRecords, consumers: CONSUMERS, prefetch: PREFETCH, runs, median: summary };
   console.log(
-    `network (client over TCP), ${CONSUMERS} consumers, ${RECORD_BYTES} B records, ack per record: median ${summary.ackedPerSec.toLocaleString()} records/s acknowledged end to end (target >= 300,000) ${summary.ackedPerSec >= 300_000 ? 'PASS' : 'BELOW TARGET'}`,
+    `network (client over TCP), ${CONSUMERS} consumers, ${RECORD_BYTES} B records, ack per record: median ${summary.ackedPerSec.toLocaleString()} records/s acknowledged end to end (target >= 300,000) ${summary.ackedPerSec >= 300_000 ? 'PASS' : 'BELOW TARGET'}; CPU per record: broker ${summary.brokerCpuUsPerRecord} µs (${Math.round(1e6 / summary.brokerCpuUsPerRecord).toLocaleString()} records per broker CPU-second), clients ${summary.clientCpuUsPerRecord} µs`,
   );
 }
 

@@ -4,6 +4,7 @@ import type { EncodedFrame } from '../codec.ts';
 import { FrameType, PushKey } from '../constants.ts';
 import { encodeFrameHeader } from '../frames.ts';
 import { WireReader, WireWriter } from '../wire.ts';
+import { writeInt64At } from '../../../common/binary.ts';
 
 /**
  * Push frames of protocol v2 (type 3, correlation id 0; `apiKey` holds a PushKey, `apiVersion`
@@ -40,7 +41,57 @@ function pushFrame(key: number, body: Buffer[]): EncodedFrame {
   return [encodeFrameHeader({ type: FrameType.push, apiKey: key, apiVersion: PUSH_VERSION, correlationId: 0, flags: 0 }, bytes), ...body];
 }
 
+/** Values at least this large are referenced from the broker's buffers rather than copied. */
+const ZERO_COPY_VALUE_BYTES = 4096;
+
 export function encodeDeliveryPush(handle: number, messages: readonly PushedMessage[]): EncodedFrame {
+  // Fast path (the usual case): size the body exactly, then one allocation and straight writes.
+  let bodyBytes = 8;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.value !== null && m.value.length >= ZERO_COPY_VALUE_BYTES) return encodeWithWriter(handle, messages);
+    bodyBytes += MIN_MESSAGE_BYTES + (m.key === null ? 0 : m.key.length) + (m.value === null ? 0 : m.value.length);
+    const headers = m.headers;
+    for (let h = 0; h < headers.length; h++) {
+      const header = headers[h]!;
+      const keyBytes = Buffer.byteLength(header.key, 'utf8');
+      if (keyBytes > 0x7fff) return encodeWithWriter(handle, messages); // refused there, with the error
+      bodyBytes += 2 + keyBytes + 4 + (header.value === null ? 0 : header.value.length);
+    }
+  }
+  const body = Buffer.allocUnsafe(bodyBytes);
+  let at = body.writeUInt32BE(handle >>> 0, 0);
+  at = body.writeInt32BE(messages.length, at);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    at = body.writeInt32BE(m.partition, at);
+    at = writeInt64At(body, at, m.offset);
+    at = writeInt64At(body, at, m.timestamp);
+    at = body.writeInt32BE(m.deliveryCount, at);
+    at = writeBlob(body, at, m.key);
+    at = writeBlob(body, at, m.value);
+    const headers = m.headers;
+    at = body.writeInt32BE(headers.length, at);
+    for (let h = 0; h < headers.length; h++) {
+      const header = headers[h]!;
+      const keyAt = at;
+      at += 2;
+      const keyBytes = body.write(header.key, at, 'utf8');
+      body.writeInt16BE(keyBytes, keyAt);
+      at = writeBlob(body, at + keyBytes, header.value);
+    }
+  }
+  return pushFrame(PushKey.queueDelivery, [body]);
+}
+
+function writeBlob(body: Buffer, at: number, blob: Buffer | null): number {
+  if (blob === null) return body.writeInt32BE(-1, at);
+  at = body.writeInt32BE(blob.length, at);
+  return at + blob.copy(body, at);
+}
+
+/** General path: large values are referenced, not copied; over-long strings are refused. */
+function encodeWithWriter(handle: number, messages: readonly PushedMessage[]): EncodedFrame {
   const w = new WireWriter(64 + messages.length * 64);
   w.u32(handle).i32(messages.length);
   for (let i = 0; i < messages.length; i++) {
