@@ -304,3 +304,19 @@ export class AlertManager {
     };
   }
 }
+
+/**
+ * The checks that need more than one field (run at config load): every notifier a user rule or
+ * `defaultNotifiers` names exists. Each rule and notifier was already checked on its own.
+ */
+export function checkAlertsConfig(config: Pick<AlertsConfig, 'rules' | 'notifiers' | 'defaultNotifiers'>): void {
+  const defaults = config.defaultNotifiers
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  checkRoutes(
+    config.rules.map((r) => ({ name: r.name, notifiers: r.notifiers ?? null })),
+    Object.keys(config.notifiers),
+    defaults,
+  );
+}

@@ -9,11 +9,11 @@ import type { AlertRuleConfig } from './rule-config.ts';
 export const DEFAULT_RULES: readonly AlertRuleConfig[] = [
   {
     name: 'FerryDiskNearlyFull',
-    expr: 'ferry_data_volume_free_bytes / ferry_data_volume_size_bytes < 0.1',
+    expr: '100 * ferry_data_volume_free_bytes / ferry_data_volume_size_bytes < 10',
     for: '5m',
     severity: 'critical',
     summary: 'Data volume nearly full',
-    description: 'Only {{ $value }} of the data volume is free; producers get DISK_FULL when it runs out.',
+    description: 'Only {{ $value }}% of the data volume is free; producers get DISK_FULL when it runs out.',
   },
   {
     name: 'FerryConsumerLagGrowing',

@@ -5,6 +5,7 @@ export {
   type AlertRuleView,
   type AlertsConfig,
   type AlertsSnapshot,
+  checkAlertsConfig,
   DEFAULT_ALERTS_CONFIG,
 } from './alert-manager.ts';
 export { DEFAULT_RULES } from './default-rules.ts';

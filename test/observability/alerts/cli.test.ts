@@ -41,7 +41,10 @@ test('ferry alerts lists the rules of a running broker; ferry alerts silence add
 
   const silences = await runCli(['alerts', 'silence', 'list', '--http', http]);
   assert.equal(silences.code, 0, silences.stderr);
-  assert.match(silences.stdout, new RegExp(`^${silence.id}\\s+\\S+\\s+alertname="FerryDiskNearlyFull",topic=~"orders\\.\\*"\\s+\\S+\\s+disk swap$`, 'm'));
+  assert.match(
+    silences.stdout,
+    new RegExp(`^${silence.id}\\s+\\S+\\s+alertname="FerryDiskNearlyFull",topic=~"orders\\.\\*"\\s+\\S+\\s+disk swap$`, 'm'),
+  );
 
   const expired = await runCli(['alerts', 'silence', 'expire', silence.id, '--http', http]);
   assert.equal(expired.code, 0, expired.stderr);
