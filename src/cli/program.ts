@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { registerAlertsCommands } from './commands/alerts.ts';
 import { registerBenchCommands } from './commands/bench.ts';
 import { registerConsumeCommand } from './commands/consume.ts';
+import { registerDlqCommands } from './commands/dlq.ts';
 import { registerGroupCommands } from './commands/group.ts';
 import { registerProduceCommand } from './commands/produce.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { registerSubCommands } from './commands/sub.ts';
 import { registerTopicCommands } from './commands/topic.ts';
 
 /**
@@ -24,6 +26,8 @@ export function buildProgram(version: string): Command {
   registerProduceCommand(program);
   registerConsumeCommand(program);
   registerGroupCommands(program);
+  registerSubCommands(program);
+  registerDlqCommands(program);
   registerAlertsCommands(program);
   registerBenchCommands(program);
   return program;
