@@ -26,6 +26,8 @@ import { parseArgs } from 'node:util';
 import { runProduceBench } from '../src/cli/bench/produce-bench.ts';
 import type { BenchResult } from '../src/cli/bench/report.ts';
 import { connect } from '../src/client/index.ts';
+import { encodeRecordBatch } from '../src/common/record-batch.ts';
+import { createFerryMetrics } from '../src/observability/metrics/metrics.ts';
 import { optionByKey } from '../src/server/config.ts';
 
 const { values: flags } = parseArgs({
@@ -134,6 +136,40 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * The recorder's own CPU per call, in this process: what one produce request (appended +
+ * requestDone) and one fetched 16-batch answer (handedOut) add. Free of the machine's noise,
+ * unlike the throughput runs on a shared box.
+ */
+function microCosts(): { produceRequestNs: number; fetchAnswerNs: number; batchesPerAnswer: number } {
+  const metrics = createFerryMetrics({ enabled: true, eventLoopResolutionMs: 10 });
+  const partition = metrics.recorder.partition('micro', 0);
+  const protocol = metrics.recorder.protocol('native');
+  const value = Buffer.alloc(100);
+  const batch = encodeRecordBatch({ records: Array.from({ length: 100 }, () => ({ value, timestamp: Date.now() })) });
+  const batchesPerAnswer = 16;
+  const answer = Buffer.concat(Array.from({ length: batchesPerAnswer }, () => batch));
+  const calls = 200_000;
+  const time = (fn: () => void): number => {
+    for (let i = 0; i < 10_000; i++) fn(); // warm up
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) fn();
+    return Number(process.hrtime.bigint() - started) / calls;
+  };
+  const produceRequestNs = time(() => {
+    partition.appended(100, 12_000);
+    protocol.requestDone('Produce', 'none', performance.now());
+  });
+  const fetchAnswerNs = time(() => partition.handedOut(answer, Date.now()));
+  return { produceRequestNs, fetchAnswerNs, batchesPerAnswer };
+}
+
+const micro = microCosts();
+console.log(
+  `recorder CPU: ${micro.produceRequestNs.toFixed(0)} ns per produce request (appended + requestDone), ` +
+    `${micro.fetchAnswerNs.toFixed(0)} ns per fetch answer of ${micro.batchesPerAnswer} batches (handedOut)`,
+);
+
 const on: number[] = [];
 const off: number[] = [];
 const rows: { side: string; recordsPerSecond: number; p99Ms: number | undefined; scrapes: number }[] = [];
@@ -164,6 +200,6 @@ mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 const file = path.join(root, `bench/results/metrics-${new Date().toISOString().replaceAll(':', '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, rows, medianOn, medianOff, costPercent }, null, 2)}\n`,
+  `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, micro, rows, medianOn, medianOff, costPercent }, null, 2)}\n`,
 );
 console.log(`written ${path.relative(root, file)}`);

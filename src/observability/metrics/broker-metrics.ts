@@ -1,10 +1,7 @@
-import type { Counter, Histogram } from 'prom-client';
 import { BATCH_HEADER_BYTES, BatchField, batchSizeBytes, readInt64 } from '../../common/record-batch-header.ts';
 import type { MetricDefinitions } from './definitions.ts';
+import type { CounterCell, HistogramCell } from './fast-metrics.ts';
 import type { BrokerMetrics, LatencyKinds, PartitionMetrics, ProtocolMetrics, TrackedSocket } from './recorder.ts';
-
-type CounterChild = ReturnType<Counter['labels']>;
-type HistogramChild = ReturnType<Histogram['labels']>;
 
 /** Request names that are produce and fetch, per protocol; others feed no latency histogram. */
 export const LATENCY_KINDS: Readonly<Record<string, LatencyKinds>> = {
@@ -13,23 +10,23 @@ export const LATENCY_KINDS: Readonly<Record<string, LatencyKinds>> = {
 };
 
 class LivePartitionMetrics implements PartitionMetrics {
-  private readonly recordsIn: CounterChild;
-  private readonly bytesIn: CounterChild;
-  private readonly recordsOut: CounterChild;
-  private readonly bytesOut: CounterChild;
-  private readonly endToEnd: HistogramChild;
+  private readonly recordsIn: CounterCell;
+  private readonly bytesIn: CounterCell;
+  private readonly recordsOut: CounterCell;
+  private readonly bytesOut: CounterCell;
+  private readonly endToEnd: HistogramCell;
 
   constructor(defs: MetricDefinitions, topic: string, partition: string) {
-    this.recordsIn = defs.recordsIn.labels(topic, partition);
-    this.bytesIn = defs.bytesIn.labels(topic, partition);
-    this.recordsOut = defs.recordsOut.labels(topic, partition);
-    this.bytesOut = defs.bytesOut.labels(topic, partition);
-    this.endToEnd = defs.endToEnd.labels(topic);
+    this.recordsIn = defs.recordsIn.cell(topic, partition);
+    this.bytesIn = defs.bytesIn.cell(topic, partition);
+    this.recordsOut = defs.recordsOut.cell(topic, partition);
+    this.bytesOut = defs.bytesOut.cell(topic, partition);
+    this.endToEnd = defs.endToEnd.cell(topic);
   }
 
   appended(records: number, bytes: number): void {
-    this.recordsIn.inc(records);
-    this.bytesIn.inc(bytes);
+    this.recordsIn.value += records;
+    this.bytesIn.value += bytes;
   }
 
   handedOut(batches: Buffer, nowMs: number): void {
@@ -46,8 +43,8 @@ class LivePartitionMetrics implements PartitionMetrics {
       this.endToEnd.observe(ageMs > 0 ? ageMs / 1000 : 0);
       at += sizeBytes;
     }
-    this.recordsOut.inc(records);
-    this.bytesOut.inc(at);
+    this.recordsOut.value += records;
+    this.bytesOut.value += at;
   }
 }
 
@@ -56,11 +53,13 @@ class LiveProtocolMetrics implements ProtocolMetrics {
   private readonly name: string;
   private readonly produceNames: ReadonlySet<string>;
   private readonly fetchNames: ReadonlySet<string>;
-  private readonly produceLatency: HistogramChild;
-  private readonly fetchLatency: HistogramChild;
-  /** `request\0errorCode` -> counter child; bounded by API names x error codes of the protocol. */
-  private readonly requestCounters = new Map<string, CounterChild>();
+  private readonly produceLatency: HistogramCell;
+  private readonly fetchLatency: HistogramCell;
+  /** request -> error code -> counter; bounded by the protocol's API names x error codes. */
+  private readonly requestCounters = new Map<string, Map<string, CounterCell>>();
   private readonly sockets = new Set<TrackedSocket>();
+  private readonly received: CounterCell;
+  private readonly sent: CounterCell;
   private closedBytesRead = 0;
   private closedBytesWritten = 0;
 
@@ -70,22 +69,27 @@ class LiveProtocolMetrics implements ProtocolMetrics {
     const kinds = LATENCY_KINDS[name] ?? { produce: [], fetch: [] };
     this.produceNames = new Set(kinds.produce);
     this.fetchNames = new Set(kinds.fetch);
-    this.produceLatency = defs.produceLatency.labels(name);
-    this.fetchLatency = defs.fetchLatency.labels(name);
+    this.produceLatency = defs.produceLatency.cell(name);
+    this.fetchLatency = defs.fetchLatency.cell(name);
     // Present from the start (0), so dashboards and rate() see the series before traffic.
     defs.connections.labels(name).set(0);
-    defs.networkReceived.labels(name).inc(0);
-    defs.networkSent.labels(name).inc(0);
+    this.received = defs.networkReceived.cell(name);
+    this.sent = defs.networkSent.cell(name);
   }
 
   requestDone(request: string, errorCode: string, startedMs: number): void {
-    const key = `${request}\0${errorCode}`;
-    let counter = this.requestCounters.get(key);
-    if (counter === undefined) {
-      counter = this.defs.requests.labels(this.name, request, errorCode);
-      this.requestCounters.set(key, counter);
+    // Two map lookups, no key string built per request.
+    let byCode = this.requestCounters.get(request);
+    if (byCode === undefined) {
+      byCode = new Map();
+      this.requestCounters.set(request, byCode);
     }
-    counter.inc();
+    let counter = byCode.get(errorCode);
+    if (counter === undefined) {
+      counter = this.defs.requests.cell(this.name, request, errorCode);
+      byCode.set(errorCode, counter);
+    }
+    counter.value++;
     if (this.produceNames.has(request)) this.produceLatency.observe((performance.now() - startedMs) / 1000);
     else if (this.fetchNames.has(request)) this.fetchLatency.observe((performance.now() - startedMs) / 1000);
   }
@@ -108,15 +112,9 @@ class LiveProtocolMetrics implements ProtocolMetrics {
       written += socket.bytesWritten;
     }
     this.defs.connections.labels(this.name).set(this.sockets.size);
-    setCounter(this.defs.networkReceived, this.name, read);
-    setCounter(this.defs.networkSent, this.name, written);
+    this.received.value = read;
+    this.sent.value = written;
   }
-}
-
-/** Counters computed from totals kept elsewhere: prom-client has no set() on a counter. */
-function setCounter(counter: Counter<'protocol'>, protocol: string, total: number): void {
-  counter.remove(protocol);
-  counter.labels(protocol).inc(total);
 }
 
 export class LiveBrokerMetrics implements BrokerMetrics {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.ts';
 
 /**
  * Every Ferry metric, by the names in docs/metrics.md (and the contract in
@@ -22,31 +23,31 @@ export function defineMetrics(registry: Registry) {
   const registers = [registry];
   return {
     // ------------------------------------------------------------ per partition, hot path
-    recordsIn: new Counter({
+    recordsIn: new FastCounter({
       name: 'ferry_partition_records_in_total',
       help: 'Records appended by produce requests.',
       labelNames: PARTITION,
       registers,
     }),
-    bytesIn: new Counter({
+    bytesIn: new FastCounter({
       name: 'ferry_partition_bytes_in_total',
       help: 'Record batch bytes appended by produce requests.',
       labelNames: PARTITION,
       registers,
     }),
-    recordsOut: new Counter({
+    recordsOut: new FastCounter({
       name: 'ferry_partition_records_out_total',
       help: 'Records handed to consumers by fetches (each fetch counts, re-reads included).',
       labelNames: PARTITION,
       registers,
     }),
-    bytesOut: new Counter({
+    bytesOut: new FastCounter({
       name: 'ferry_partition_bytes_out_total',
       help: 'Record batch bytes handed to consumers by fetches.',
       labelNames: PARTITION,
       registers,
     }),
-    endToEnd: new Histogram({
+    endToEnd: new FastHistogram({
       name: 'ferry_end_to_end_latency_seconds',
       help: 'From a record batch max timestamp to the moment a fetch hands it out, per batch.',
       labelNames: ['topic'] as const,
@@ -96,13 +97,13 @@ export function defineMetrics(registry: Registry) {
       labelNames: SUBSCRIPTION,
       registers,
     }),
-    subscriptionRedeliveries: new Counter({
+    subscriptionRedeliveries: new FastCounter({
       name: 'ferry_subscription_redeliveries_total',
       help: 'Redeliveries since the broker started (nacks, expired ack deadlines, consumers that left).',
       labelNames: SUBSCRIPTION,
       registers,
     }),
-    subscriptionDeadLettered: new Counter({
+    subscriptionDeadLettered: new FastCounter({
       name: 'ferry_subscription_dead_lettered_total',
       help: 'Records moved to the dead-letter topic.',
       labelNames: SUBSCRIPTION,
@@ -115,14 +116,14 @@ export function defineMetrics(registry: Registry) {
       registers,
     }),
     // ------------------------------------------------------------ per protocol
-    produceLatency: new Histogram({
+    produceLatency: new FastHistogram({
       name: 'ferry_produce_latency_seconds',
       help: 'Produce requests, from arrival to the acknowledgement (after the append is durable under the flush policy).',
       labelNames: ['protocol'] as const,
       buckets: REQUEST_BUCKETS_S,
       registers,
     }),
-    fetchLatency: new Histogram({
+    fetchLatency: new FastHistogram({
       name: 'ferry_fetch_latency_seconds',
       help: 'Fetch requests, from arrival to the answer (long-poll waits included).',
       labelNames: ['protocol'] as const,
@@ -135,19 +136,19 @@ export function defineMetrics(registry: Registry) {
       labelNames: ['protocol'] as const,
       registers,
     }),
-    requests: new Counter({
+    requests: new FastCounter({
       name: 'ferry_requests_total',
       help: 'Requests answered, by API name and the protocol error code of the answer (none when it succeeded).',
       labelNames: ['protocol', 'request', 'error_code'] as const,
       registers,
     }),
-    networkReceived: new Counter({
+    networkReceived: new FastCounter({
       name: 'ferry_network_received_bytes_total',
       help: 'Bytes read from client connections.',
       labelNames: ['protocol'] as const,
       registers,
     }),
-    networkSent: new Counter({
+    networkSent: new FastCounter({
       name: 'ferry_network_sent_bytes_total',
       help: 'Bytes written to client connections.',
       labelNames: ['protocol'] as const,

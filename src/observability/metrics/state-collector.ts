@@ -69,7 +69,7 @@ export async function collectState(defs: MetricDefinitions, source: BrokerStateS
   for (const lag of lags) defs.groupLag.labels(lag.group, lag.topic).set(lag.lag);
 
   for (const metric of [defs.subscriptionBacklog, defs.subscriptionInFlight, defs.subscriptionOldestUnacked]) metric.reset();
-  // Counters kept by the queue engine since start: prom-client has no set() on a counter.
+  // Counters kept by the queue engine since start: copied, not added to.
   defs.subscriptionRedeliveries.reset();
   defs.subscriptionDeadLettered.reset();
   for (const s of subscriptions) {
@@ -77,8 +77,8 @@ export async function collectState(defs: MetricDefinitions, source: BrokerStateS
     defs.subscriptionBacklog.labels(...labels).set(s.backlog);
     defs.subscriptionInFlight.labels(...labels).set(s.inFlight);
     defs.subscriptionOldestUnacked.labels(...labels).set(s.oldestUnackedAgeMs / 1000);
-    defs.subscriptionRedeliveries.labels(...labels).inc(s.redeliveries);
-    defs.subscriptionDeadLettered.labels(...labels).inc(s.deadLettered);
+    defs.subscriptionRedeliveries.cell(s.topic, s.subscription).value = s.redeliveries;
+    defs.subscriptionDeadLettered.cell(s.topic, s.subscription).value = s.deadLettered;
   }
 
   if (disk !== null) {

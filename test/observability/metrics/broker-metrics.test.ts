@@ -35,7 +35,7 @@ test('handedOut counts records and bytes of whole batches, one end-to-end observ
   assert.equal(sample(out, 'ferry_end_to_end_latency_seconds_count', { topic: 'orders' }), 2);
   // 1.5 s (the batch max timestamp) and 0 (clamped): sum 1.5.
   assert.equal(sample(out, 'ferry_end_to_end_latency_seconds_sum', { topic: 'orders' }), 1.5);
-  assert.equal(sample(out, 'ferry_end_to_end_latency_seconds_bucket', { le: '0.001', topic: 'orders' }), 1);
+  assert.equal(sample(out, 'ferry_end_to_end_latency_seconds_bucket', { topic: 'orders', le: '0.001' }), 1);
 });
 
 test('appended adds to records and bytes in; requestDone counts by API and error code and times produce and fetch only', async () => {
