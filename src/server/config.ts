@@ -119,6 +119,16 @@ const nativeOptions = {
   handshakeTimeoutMs: integer(N.handshakeTimeoutMs, 'Time a new connection has to send its Hello.', 1),
   maxFetchWaitMs: integer(N.maxFetchWaitMs, "Upper bound on a fetch's long-poll wait, whatever the client asks.", 1),
   closeGraceMs: integer(N.closeGraceMs, 'After an error frame, how long the peer gets to read it before the socket is destroyed.', 1),
+  maxQueueConsumersPerConnection: integer(
+    N.maxQueueConsumersPerConnection,
+    'Queue consumer handles (Subscribe) open at once on one native connection.',
+    1,
+  ),
+  maxPushBufferedBytes: integer(
+    N.maxPushBufferedBytes,
+    "Queue deliveries a native connection's socket holds unsent; above it its consumers are held at prefetch 1 until it drains.",
+    1024,
+  ),
 } satisfies Record<string, OptionSpec<unknown>>;
 
 // Defaults come from the broker's own table (src/broker/config.ts), so they are set in one place.
