@@ -192,8 +192,8 @@ async function runFamily(family: Family, workDir: string, linesFile: string): Pr
         valueBytes,
         elapsedMs: run.elapsedMs,
         clientCpuSeconds: run.cpuSeconds,
-        // kcat's threads are not Node's one JS thread: its CPU % is the figure to read.
-        clientBusySeconds: null,
+        // kcat's busiest thread (librdkafka's broker thread, or the main thread reading stdin).
+        clientBusySeconds: run.busiestThreadSeconds,
         brokerCpuSeconds: run.brokerCpuSeconds,
         brokerBusySeconds: run.brokerBusySeconds,
       });
@@ -226,14 +226,14 @@ function median(values: readonly number[]): number {
  * time while the other has headroom is what bounds the row. Neither busy: the row waits on
  * something else, here the group-commit fsync of acks=all or round trips.
  */
-function bottleneck(sample: Sample): string {
+function bottleneck(sample: Sample, direction: string): string {
   const BUSY_PCT = 85;
   const isClientBusy = (sample.clientBusyPct ?? sample.clientCpuPct) >= BUSY_PCT;
   const isBrokerBusy = sample.brokerBusyPct >= BUSY_PCT;
   if (isClientBusy && isBrokerBusy) return 'client and broker';
   if (isClientBusy) return 'client';
   if (isBrokerBusy) return 'broker';
-  return 'neither: fsync / round trips';
+  return direction === 'produce' ? 'neither: waits on fsync' : 'neither: waits on round trips';
 }
 
 const pct = (value: number | null): string => (value === null ? '-' : `${value.toFixed(0)}%`);
@@ -285,7 +285,7 @@ async function main(): Promise<void> {
     const direction = name.split(' ')[1]!;
     const native = samples.get(`native ${direction}`);
     const vsNative = native === undefined ? null : medianSample.recordsPerSec / median(native.map((s) => s.recordsPerSec));
-    return { name, ...medianSample, vsNative, bottleneck: bottleneck(medianSample), runs };
+    return { name, ...medianSample, vsNative, bottleneck: bottleneck(medianSample, direction), runs };
   });
 
   console.log(`\nmedian of ${repeat} (load average at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}):`);

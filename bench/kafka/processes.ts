@@ -4,7 +4,7 @@
  * process through the READY / GO / RESULT handshake, and run a command under GNU time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,43 @@ export function processCpuSeconds(pid: number): number {
 export function mainThreadBusySeconds(pid: number | 'self'): number {
   const [runNs, waitNs] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
   return (runNs! + waitNs!) / 1e9;
+}
+
+/** Pid of the first process named `command` under `rootPid` (children of children too), or null. */
+function findDescendant(rootPid: number, command: string): number | null {
+  const parents = new Map<number, { parent: number; name: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(entry), { parent, name });
+    } catch {
+      // The process ended while /proc was read.
+    }
+  }
+  for (const [pid, { name }] of parents) {
+    if (name !== command) continue;
+    for (let up = parents.get(pid)?.parent; up !== undefined && up > 1; up = parents.get(up)?.parent) {
+      if (up === rootPid) return pid;
+    }
+  }
+  return null;
+}
+
+/** Busy seconds (run + run-queue wait) of each thread of a live process, by thread id. */
+function threadBusySeconds(pid: number): Map<string, number> {
+  const busy = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const [runNs, waitNs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      busy.set(tid, (runNs! + waitNs!) / 1e9);
+    }
+  } catch {
+    // Exited between the listing and the read: the previous sample stands.
+  }
+  return busy;
 }
 
 /** `node src/cli/main.ts start` on free ports; resolves once it prints its ready line. */
@@ -130,9 +167,14 @@ export interface TimedCommand {
   stdout: string;
   elapsedMs: number;
   cpuSeconds: number;
+  /** Busiest thread of the command, running or runnable; sampled every POLL_MS, so it may miss
+   *  the last few milliseconds before exit. */
+  busiestThreadSeconds: number;
   brokerCpuSeconds: number;
   brokerBusySeconds: number;
 }
+
+const POLL_MS = 50;
 
 /**
  * Runs a shell pipeline whose first command is measured by GNU time (`/usr/bin/time -o FILE`):
@@ -153,15 +195,32 @@ export async function runTimed(
   const brokerBusyAtStart = mainThreadBusySeconds(brokerPid);
   const started = performance.now();
   const child = spawn('/bin/bash', ['-o', 'pipefail', '-c', pipeline], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // kcat is not Node: its threads are read from /proc while it runs (it is gone at exit).
+  let lastSample = new Map<string, number>();
+  let pid: number | null = null;
+  const poll = setInterval(() => {
+    pid ??= findDescendant(child.pid!, path.basename(command[0]!));
+    if (pid === null) return;
+    const sample = threadBusySeconds(pid);
+    if (sample.size > 0) lastSample = sample;
+  }, POLL_MS);
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => {
     stdout += text;
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(poll);
   const elapsedMs = performance.now() - started;
   const brokerCpuSeconds = processCpuSeconds(brokerPid) - brokerCpuAtStart;
   const brokerBusySeconds = mainThreadBusySeconds(brokerPid) - brokerBusyAtStart;
   if (code !== 0) throw new Error(`${command[0]} exited with ${code}: ${pipeline}`);
   const [user, system] = (await readFile(timeFile, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-  return { stdout, elapsedMs, cpuSeconds: user! + system!, brokerCpuSeconds, brokerBusySeconds };
+  return {
+    stdout,
+    elapsedMs,
+    cpuSeconds: user! + system!,
+    busiestThreadSeconds: Math.max(0, ...lastSample.values()),
+    brokerCpuSeconds,
+    brokerBusySeconds,
+  };
 }
