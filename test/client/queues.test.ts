@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect, ErrorCode, type FerryClient, type QueueMessage, type QueueSubscription } from '../../src/client/index.ts';
 import { startRealBroker } from './real-broker.ts';
+import { TcpProxy } from './tcp-proxy.ts';
 
 /** Queue subscriptions through the real client, over real sockets, against the real broker. */
 
@@ -332,4 +333,63 @@ test('admin lists, describes, creates and deletes subscriptions and sets the top
   assert.equal(policy.ttlMs, 60_000);
   assert.equal((await admin.describeTopicQueuePolicy(topic)).ttlAction, 'dead_letter');
   await assert.rejects(admin.createSubscription(topic, 'bad', { mode: 'nonsense' as 'shared' }));
+});
+
+test('a subscription whose connection is cut re-subscribes and gets its unacked records again', async (t) => {
+  const { running, open, topic } = await setup(t, 1);
+  const proxy = await TcpProxy.start(running.server.port);
+  t.after(() => proxy.close());
+  const client = await connect(`127.0.0.1:${proxy.port}`, { retryBackoffMs: 20, maxRetryBackoffMs: 100 });
+  t.after(() => client.close());
+  const sub = await client.subscribe({ topic, subscription: 'work', prefetch: 10 });
+  await produce(await open(), topic, 10);
+  const first: QueueMessage[] = [];
+  await collect(
+    sub,
+    (m) => void first.push(m),
+    () => first.length >= 10,
+  );
+  proxy.dropAll();
+  await assert.rejects(first[0]!.ack(), { code: ErrorCode.CONNECTION_CLOSED });
+  const again = new Set<number>();
+  await collect(
+    sub,
+    async (m) => {
+      again.add(m.offset);
+      await m.ack();
+    },
+    () => again.size >= 10,
+  );
+  assert.equal(again.size, 10);
+});
+
+test('deleting the subscription ends its consumers with the reason; extend and setPrefetch reach the broker', async (t) => {
+  const { open, admin, topic } = await setup(t, 1);
+  const client = await open();
+  const sub = await client.subscribe({ topic, subscription: 'work', prefetch: 5, ackTimeoutMs: 200, consumerId: 'w1' });
+  await sub.setPrefetch(7);
+  await produce(client, topic, 3);
+  let held: QueueMessage | null = null;
+  await collect(
+    sub,
+    (m) => {
+      held ??= m;
+    },
+    () => held !== null,
+  );
+  await (held as unknown as QueueMessage).extend(60_000);
+  await new Promise((resolve) => setTimeout(resolve, 400)); // past the 200 ms deadline: extended, not redelivered
+  const described = await admin.describeSubscription(topic, 'work');
+  assert.equal(described.consumers[0]!.prefetch, 7);
+  assert.equal(described.consumers[0]!.id, 'w1');
+  assert.ok(described.inFlight >= 1);
+  await (held as unknown as QueueMessage).ack();
+  await admin.deleteSubscription(topic, 'work');
+  const iterator = sub[Symbol.asyncIterator]();
+  await assert.rejects(
+    (async () => {
+      for (;;) await iterator.next();
+    })(),
+    (error: unknown) => (error as { code?: string }).code === ErrorCode.CONNECTION_CLOSED,
+  );
 });
