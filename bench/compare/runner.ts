@@ -80,7 +80,7 @@ function parseOptions(argv: string[]) {
   });
   const isQuick = values.quick === true;
   const settings: WorkloadSettings = {
-    durationMs: positiveInt('duration-ms', values['duration-ms'], isQuick ? 700 : 2_500),
+    durationMs: positiveInt('duration-ms', values['duration-ms'], isQuick ? 700 : 2_000),
     recordBytes: 1024,
     ratePerSecond: 2_000,
     topicCount: positiveInt('topics', values.topics, isQuick ? 100 : 1_000),
@@ -142,19 +142,36 @@ async function runSystem(
     missingAll(unavailable);
     return { rows, version: 'not installed' };
   }
-  const dataDir = await mkdtemp(join(tmpdir(), `ferry-compare-${info.id}-`));
+  const start = async (): Promise<RunningSystem> => {
+    const dataDir = await mkdtemp(join(tmpdir(), `ferry-compare-${info.id}-`));
+    log(`${info.id}: starting (data in ${dataDir})`);
+    const started = await adapter.start(dataDir);
+    current = started;
+    return started;
+  };
+  const stop = async (running: RunningSystem) => {
+    log(`${info.id}: stopping pid ${running.pid}`);
+    await running.stop().catch((error: unknown) => log(`${info.id}: stop failed: ${(error as Error).message}`));
+    current = undefined;
+  };
   let system: RunningSystem;
   try {
-    log(`${info.id}: starting (data in ${dataDir})`);
-    system = await adapter.start(dataDir);
-    current = system;
+    system = await start();
   } catch (error) {
     log(`${info.id}: failed to start: ${(error as Error).message}`);
     missingAll(`failed to start: ${(error as Error).message.split('\n')[0]}`);
     return { rows, version: 'failed to start' };
   }
+  const version = system.version;
+  let hasRunSomething = false;
   try {
     for (const workload of workloads) {
+      if (workload.needsFreshSystem && hasRunSomething && info.workloads.has(workload.name)) {
+        // Memory is this workload's figure: nothing may be left over from the others.
+        await stop(system);
+        system = await start();
+      }
+      hasRunSomething = true;
       for (const [variantIndex, variant] of rowsFor(workload).entries()) {
         const row: ResultRow = { system: info.id, workload: workload.name, variant: variant.label, runs: [] };
         rows.push(row);
@@ -179,12 +196,27 @@ async function runSystem(
         row.median = row.missing ? undefined : medianMeasurement(row.runs);
       }
     }
+  } catch (error) {
+    // A restart failed: the rows not measured yet say why.
+    const message = (error as Error).message.split('\n')[0]!;
+    log(`${info.id}: ${message}`);
+    for (const workload of workloads) {
+      for (const variant of rowsFor(workload)) {
+        if (!rows.some((row) => row.workload === workload.name && row.variant === variant.label)) {
+          rows.push({
+            system: info.id,
+            workload: workload.name,
+            variant: variant.label,
+            runs: [],
+            missing: `failed to restart: ${message}`,
+          });
+        }
+      }
+    }
   } finally {
-    log(`${info.id}: stopping pid ${system.pid}`);
-    await system.stop().catch((error: unknown) => log(`${info.id}: stop failed: ${(error as Error).message}`));
-    current = undefined;
+    if (current) await stop(current);
   }
-  return { rows, version: system.version };
+  return { rows, version };
 }
 
 async function main(): Promise<void> {

@@ -44,6 +44,9 @@ export interface Channel {
    * positioned, so records published afterwards are all delivered.
    */
   subscribe(group: string, onDelivery: DeliveryHandler): Promise<Subscription>;
+  /** Deletes the channel and its records after a run, so later runs do not share the broker
+   *  with a backlog left by earlier ones (a RabbitMQ queue holding 300 MB, say). */
+  drop(): Promise<void>;
 }
 
 export interface SystemInfo {
@@ -111,6 +114,8 @@ export interface WorkloadSettings {
 
 export interface Workload {
   readonly name: WorkloadName;
+  /** Run on a freshly started system (memory is the figure: nothing left by other workloads). */
+  readonly needsFreshSystem?: boolean;
   /** Variants measured separately, such as record sizes or target rates. */
   variants(settings: WorkloadSettings): Array<{ label: string; settings: WorkloadSettings }>;
   run(system: RunningSystem, settings: WorkloadSettings, runId: string): Promise<Measurement>;

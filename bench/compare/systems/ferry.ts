@@ -108,6 +108,9 @@ class FerryChannel implements Channel {
     this.#kind = kind;
     this.#sharedProducer = sharedProducer;
   }
+  async drop(): Promise<void> {
+    await this.#client.admin().deleteTopic(this.name);
+  }
   async publisher(options?: { shared?: boolean }): Promise<Publisher> {
     if (options?.shared) return new FerryPublisher(this.#sharedProducer(), this.name, true);
     return new FerryPublisher(newProducer(this.#client), this.name, false);

@@ -70,6 +70,8 @@ export function mosquittoAdapter(): SystemAdapter {
           const topic = `bench/${name}`;
           return {
             name,
+            // Nothing to drop: MQTT keeps no per-topic state once subscribers are gone.
+            async drop() {},
             async publisher(options?: { shared?: boolean }): Promise<Publisher> {
               const isShared = options?.shared === true;
               const client = await (isShared ? (shared ??= open()) : open());

@@ -63,6 +63,9 @@ export function natsAdapter(): SystemAdapter {
           }
           return {
             name,
+            async drop() {
+              await jsm.streams.delete(stream);
+            },
             async publisher(options?: { shared?: boolean }): Promise<Publisher> {
               const isShared = options?.shared === true;
               const connection = isShared ? admin : await connect({ servers });

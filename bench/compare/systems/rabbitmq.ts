@@ -120,6 +120,10 @@ export function rabbitmqAdapter(queueType: 'classic' | 'quorum'): SystemAdapter 
           }
           return {
             name,
+            async drop() {
+              for (let i = 0; i < Math.max(1, fanOut); i++) await adminChannel.deleteQueue(isFanOut ? `${name}.g${i}` : name);
+              if (isFanOut) await adminChannel.deleteExchange(name);
+            },
             async publisher(options?: { shared?: boolean }) {
               const [exchange, routingKey] = isFanOut ? [name, ''] : ['', name];
               if (options?.shared) return new RabbitPublisher(undefined, await sharedChannel(), exchange, routingKey);

@@ -103,6 +103,9 @@ export function redisAdapter(fsync: 'everysec' | 'always'): SystemAdapter {
           let consumerCount = 0;
           return {
             name,
+            async drop() {
+              await admin.del(name);
+            },
             async publisher(options?: { shared?: boolean }): Promise<Publisher> {
               const isShared = options?.shared === true;
               const connection = isShared ? admin : open();

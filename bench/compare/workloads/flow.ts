@@ -45,5 +45,6 @@ export async function runFlow(
   } finally {
     await publisher.close().catch(() => {});
     for (const subscription of subscriptions) await subscription.close().catch(() => {});
+    await channel.drop().catch(() => {});
   }
 }

@@ -53,6 +53,7 @@ export const latencyWorkload: Workload = {
     } finally {
       await publisher.close().catch(() => {});
       await subscription.close().catch(() => {});
+      await channel.drop().catch(() => {});
     }
   },
 };

@@ -17,6 +17,7 @@ export const publishWorkload: Workload = {
       return await metered(system, settings.recordBytes, () => publishFor([publisher], settings));
     } finally {
       await publisher.close().catch(() => {});
+      await channel.drop().catch(() => {});
     }
   },
 };
