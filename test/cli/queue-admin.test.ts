@@ -61,6 +61,31 @@ describe('ferry sub and ferry dlq against a real broker', () => {
     assert.deepEqual(JSON.parse(await ok(h, ['dlq', 'replay', 'flaky', 's', '--json'])), { deadLetterTopic: 'flaky.s.dlq', replayed: 0 });
   });
 
+  test('topic create --config and topic alter set the queue policy through ferry.queue.* keys (native admin)', async () => {
+    await ok(h, [
+      'topic',
+      'create',
+      'limited',
+      '--partitions',
+      '1',
+      '--config',
+      'ferry.queue.backlog.max.records=2',
+      'ferry.queue.ttl.ms=600000',
+    ]);
+    assert.deepEqual(await h.client.admin().describeTopicQueuePolicy('limited'), {
+      ttlMs: 600000,
+      limits: { overflow: 'reject_publish', maxRecords: 2 },
+    });
+    await ok(h, ['topic', 'alter', 'limited', '--config', 'ferry.queue.retention=until_acked', '--delete-config', 'ferry.queue.ttl.ms']);
+    assert.deepEqual(await h.client.admin().describeTopicQueuePolicy('limited'), {
+      limits: { overflow: 'reject_publish', maxRecords: 2 },
+      retention: 'until_acked',
+    });
+    const bad = await runCli(['topic', 'alter', 'limited', '--config', 'ferry.queue.ttl.action=explode', ...h.b]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: INVALID_CONFIG: topic config ferry\.queue\.ttl\.action: "explode" is not one of drop, dead_letter/);
+  });
+
   test('usage errors exit 2 before connecting', async () => {
     const cases: [string[], RegExp][] = [
       [['consume', 'x', '--ack', 'manual'], /--ack need --subscription/],
