@@ -72,7 +72,7 @@ export class SessionQueues {
     try {
       consumer = await this.options.broker.subscribe(topic, name, mode, {
         ...options,
-        prefetch: this.isPaused ? 1 : options.prefetch,
+        prefetch: options.prefetch,
         onDeliver: (messages) => this.deliver(entry, messages),
         onClose: (reason) => this.brokerClosed(entry, reason),
       });
@@ -82,6 +82,8 @@ export class SessionQueues {
     }
     entry.consumer = consumer;
     if (entry.prefetch < 0) entry.prefetch = await this.resolvedPrefetch(topic, name, consumer.id);
+    // Subscribed while the socket is backed up: held like the others until it drains.
+    if (this.isPaused && !consumer.isClosed) consumer.setPrefetch(1);
     if (this.isShut || entry.isClosed) {
       this.entries.delete(handle);
       await consumer.close();
