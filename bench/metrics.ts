@@ -18,7 +18,7 @@
  * metrics add; with `always`, fsync latency dominates and hides it.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,7 +54,23 @@ const alertsOption = flags.alerts === 'off' ? undefined : optionByKey('alerts.en
 interface RunningBroker {
   nativePort: number;
   httpPort: number;
+  /** CPU time (user + system) the broker process has used so far, ms; NaN without /proc. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 1/100 s. */
+const TICKS_PER_SECOND = 100;
+
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ") ": utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function startBroker(isMetricsOn: boolean): Promise<RunningBroker> {
@@ -80,6 +96,7 @@ async function startBroker(isMetricsOn: boolean): Promise<RunningBroker> {
   });
   return {
     ...ports,
+    cpuMs: () => processCpuMs(child.pid),
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -88,7 +105,7 @@ async function startBroker(isMetricsOn: boolean): Promise<RunningBroker> {
   };
 }
 
-async function run(isMetricsOn: boolean): Promise<{ result: BenchResult; scrapes: number; scrapeBytes: number }> {
+async function run(isMetricsOn: boolean): Promise<{ result: BenchResult; scrapes: number; scrapeBytes: number; cpuUsPerRecord: number }> {
   const broker = await startBroker(isMetricsOn);
   let scrapes = 0;
   let scrapeBytes = 0;
@@ -105,6 +122,7 @@ async function run(isMetricsOn: boolean): Promise<{ result: BenchResult; scrapes
     : null;
   try {
     const client = await connect(`127.0.0.1:${broker.nativePort}`);
+    const cpuBeforeMs = broker.cpuMs();
     try {
       const result = await runProduceBench(client, {
         broker: `127.0.0.1:${broker.nativePort}`,
@@ -119,7 +137,8 @@ async function run(isMetricsOn: boolean): Promise<{ result: BenchResult; scrapes
         fetchBytes: 8 * 1024 * 1024,
         timeoutMs: 10_000,
       });
-      return { result, scrapes, scrapeBytes };
+      const cpuUsPerRecord = ((broker.cpuMs() - cpuBeforeMs) * 1000) / result.records;
+      return { result, scrapes, scrapeBytes, cpuUsPerRecord };
     } finally {
       await client.close();
     }
@@ -172,34 +191,49 @@ console.log(
 
 const on: number[] = [];
 const off: number[] = [];
-const rows: { side: string; recordsPerSecond: number; p99Ms: number | undefined; scrapes: number }[] = [];
+const cpuOn: number[] = [];
+const cpuOff: number[] = [];
+/** on/off throughput of each back-to-back pair: drift between pairs cancels out. */
+const pairRatios: number[] = [];
+const rows: { side: string; recordsPerSecond: number; p99Ms: number | undefined; scrapes: number; cpuUsPerRecord: number }[] = [];
 console.log(
   `bench:metrics  records=${records} size=${size} partitions=${partitions} flush=${flags.flush} scrape every ${scrapeMs} ms, ` +
     `alerts ${alertsOption ? 'on with metrics' : flags.alerts === 'off' ? 'off on both sides' : 'not in this build'}; ${repeat} run(s) per side, fresh broker process each`,
 );
 for (let i = 0; i < repeat; i++) {
   const order = i % 2 === 0 ? [true, false] : [false, true];
+  const pair: Record<string, number> = {};
   for (const isMetricsOn of order) {
-    const { result, scrapes, scrapeBytes } = await run(isMetricsOn);
+    const { result, scrapes, scrapeBytes, cpuUsPerRecord } = await run(isMetricsOn);
     (isMetricsOn ? on : off).push(result.recordsPerSecond);
+    (isMetricsOn ? cpuOn : cpuOff).push(cpuUsPerRecord);
+    pair[isMetricsOn ? 'on' : 'off'] = result.recordsPerSecond;
     const side = isMetricsOn ? 'on ' : 'off';
-    rows.push({ side, recordsPerSecond: result.recordsPerSecond, p99Ms: result.latencyMs?.p99, scrapes });
+    rows.push({ side, recordsPerSecond: result.recordsPerSecond, p99Ms: result.latencyMs?.p99, scrapes, cpuUsPerRecord });
     console.log(
       `  run ${i + 1} metrics ${side}: ${Math.round(result.recordsPerSecond).toLocaleString('en')} records/s, ` +
-        `p99 ${result.latencyMs?.p99.toFixed(2)} ms${isMetricsOn ? `, ${scrapes} scrapes of ${(scrapeBytes / 1024).toFixed(0)} KiB` : ''}`,
+        `p99 ${result.latencyMs?.p99.toFixed(2)} ms, broker CPU ${cpuUsPerRecord.toFixed(3)} us/record` +
+        `${isMetricsOn ? `, ${scrapes} scrapes of ${(scrapeBytes / 1024).toFixed(0)} KiB` : ''}`,
     );
   }
+  pairRatios.push(pair.on! / pair.off!);
 }
 const medianOn = median(on);
 const medianOff = median(off);
 const costPercent = ((medianOff - medianOn) / medianOff) * 100;
-console.log(`median metrics off: ${Math.round(medianOff).toLocaleString('en')} records/s`);
-console.log(`median metrics on:  ${Math.round(medianOn).toLocaleString('en')} records/s`);
-console.log(`cost of metrics: ${costPercent.toFixed(1)}% of produce throughput (target < 5%)`);
+const pairedCostPercent = (1 - median(pairRatios)) * 100;
+const medianCpuOn = median(cpuOn);
+const medianCpuOff = median(cpuOff);
+const cpuCostPercent = ((medianCpuOn - medianCpuOff) / medianCpuOff) * 100;
+console.log(`median metrics off: ${Math.round(medianOff).toLocaleString('en')} records/s, broker CPU ${medianCpuOff.toFixed(3)} us/record`);
+console.log(`median metrics on:  ${Math.round(medianOn).toLocaleString('en')} records/s, broker CPU ${medianCpuOn.toFixed(3)} us/record`);
+console.log(
+  `cost of metrics: ${costPercent.toFixed(1)}% of produce throughput (medians), ${pairedCostPercent.toFixed(1)}% (median of back-to-back pairs), ${cpuCostPercent.toFixed(1)}% more broker CPU per record (target < 5%)`,
+);
 mkdirSync(path.join(root, 'bench/results'), { recursive: true });
 const file = path.join(root, `bench/results/metrics-${new Date().toISOString().replaceAll(':', '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, micro, rows, medianOn, medianOff, costPercent }, null, 2)}\n`,
+  `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, alerts: alertsOption !== undefined, micro, rows, medianOn, medianOff, costPercent, pairedCostPercent, medianCpuOn, medianCpuOff, cpuCostPercent }, null, 2)}\n`,
 );
 console.log(`written ${path.relative(root, file)}`);
