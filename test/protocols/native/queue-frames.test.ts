@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { connect } from '../../../src/client/index.ts';
@@ -12,6 +13,7 @@ import {
   encodeDeliveryPush,
   type PushedMessage,
 } from '../../../src/protocols/native/apis/queue-push.ts';
+import { helloApi } from '../../../src/protocols/native/apis/hello.ts';
 import { listSubscriptionsApi } from '../../../src/protocols/native/apis/subscriptions.ts';
 import { decodeResponse, encodeRequest } from '../../../src/protocols/native/codec.ts';
 import { FrameType } from '../../../src/protocols/native/constants.ts';
@@ -179,4 +181,94 @@ test('the fast and the zero-copy push encoders write the same bytes', () => {
     }),
     { seed, numRuns: 200 },
   );
+});
+
+/** mulberry32: the seed replays the same mutations. */
+function rng(seedValue: number): () => number {
+  let a = seedValue >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function mutateFrame(frame: Buffer, random: () => number): Buffer {
+  const out = Buffer.from(frame);
+  const kind = Math.floor(random() * 5);
+  if (kind === 0) out.writeUInt32BE([0, 0xffffffff, 0x7fffffff, out.length + 9][Math.floor(random() * 4)]!, 0);
+  else if (kind === 1) for (let i = 0; i < 4; i++) out[14 + Math.floor(random() * (out.length - 14))] = Math.floor(random() * 256);
+  else if (kind === 2) {
+    const cut = out.subarray(0, Math.max(14, out.length - 1 - Math.floor(random() * 12)));
+    const fixed = Buffer.from(cut);
+    fixed.writeUInt32BE(fixed.length - 4, 0);
+    return fixed;
+  } else if (kind === 3) out.fill(0xff, 14, Math.min(out.length, 22)); // counts and handle -1
+  return out;
+}
+
+test('mutated queue frames on many connections leave the broker serving and no consumer behind', async (t) => {
+  const random = rng(seed);
+  const { server, url, broker } = await startRealBroker(t, { limits: { idleTimeoutMs: 2000, closeGraceMs: 100 } });
+  const client = await connect(url);
+  t.after(() => client.close());
+  await client.admin().createTopic({ name: 'q', partitions: 2 });
+  const producer = client.producer();
+  await producer.sendBatch(Array.from({ length: 200 }, (_, i) => ({ topic: 'q', value: `v${i}` })));
+  await producer.close();
+  const subscribe = {
+    topic: 'q',
+    subscription: 'fz',
+    mode: 'shared' as const,
+    prefetch: 20,
+    ackTimeoutMs: 60_000,
+    consumerId: null,
+    createIfMissing: true,
+    create: { backoff: { minMs: 1, maxMs: 10, factor: 2, jitter: 0.1 }, limits: { maxRecords: 1000 } },
+  };
+  const offsets = [
+    { partition: 0, offsets: [0, 1, 2] },
+    { partition: 1, offsets: [5] },
+  ];
+  const frames = [
+    encodeRequest(subscribeApi, 1, 2, subscribe),
+    encodeRequest(ackApi, 1, 3, { handle: 1, partitions: offsets }),
+    encodeRequest(nackApi, 1, 4, { handle: 1, delayMs: 5, partitions: offsets }),
+    encodeRequest(listSubscriptionsApi, 1, 5, { topic: 'q' }),
+  ].map((parts) => Buffer.concat(parts));
+  const hello = Buffer.concat(
+    encodeRequest(helloApi, 1, 1, { minProtocolVersion: 1, maxProtocolVersion: 2, clientId: 'fuzz', clientSoftware: 'x' }),
+  );
+  for (let round = 0; round < 60; round++) {
+    const socket = netConnect({ port: server.port, host: '127.0.0.1' });
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(hello);
+    socket.write(frames[0]!); // a real consumer, so settles can reach it
+    for (let i = 0; i < 4; i++) socket.write(mutateFrame(frames[Math.floor(random() * frames.length)]!, random));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    socket.destroy();
+  }
+  // Every fuzzing connection's consumer is gone (its records back in the queue); a healthy
+  // consumer gets whatever the well-formed fuzz acks did not settle, until nothing is left.
+  const sub = await client.subscribe({ topic: 'q', subscription: 'fz' });
+  let received = 0;
+  const reading = sub.run({
+    eachMessage: () => {
+      received++;
+    },
+  });
+  const deadline = Date.now() + 20_000;
+  let described = await broker.describeSubscription('q', 'fz');
+  while ((described.backlog > 0 || described.consumers.length > 1) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    described = await broker.describeSubscription('q', 'fz');
+  }
+  assert.equal(described.consumers.length, 1, 'only the healthy consumer is attached');
+  assert.equal(described.backlog, 0, `backlog ${described.backlog} after ${received} received`);
+  assert.ok(received > 0);
+  await sub.close();
+  await reading;
 });
