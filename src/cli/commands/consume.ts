@@ -4,6 +4,7 @@ import type { Consumer, ConsumerMessage, SubscriptionMode } from '../../client/i
 import { ErrorCode, FerryError } from '../../common/errors.ts';
 import { addBrokerOption, type BrokerOptions, intArg, withClient } from '../client-options.ts';
 import { UsageError } from '../exit.ts';
+import { type StopReason, watchForStop } from '../stop-watch.ts';
 import { type AckMode, consumeSubscription } from './consume-queue.ts';
 
 interface ConsumeOptions extends BrokerOptions {
@@ -86,8 +87,6 @@ export function registerConsumeCommand(program: Command): void {
   });
 }
 
-type StopReason = 'signal' | 'idle' | 'stdout-closed';
-
 /**
  * Prints records until the count, an idle timeout, a signal or a closed stdout. Before the
  * client closes (which commits, in a group), every partition is sought to just after the last
@@ -99,28 +98,12 @@ async function consumeTo(consumer: Consumer, options: ConsumeOptions): Promise<{
   const printed = new Map<string, { topic: string; partition: number; nextOffset: number }>();
   let received = 0;
   let reason: StopReason | 'count' | 'end' = 'count';
-
-  let stop: (reason: StopReason) => void = () => {};
-  const stopped = new Promise<StopReason>((resolve) => {
-    stop = resolve;
-  });
-  const onSignal = () => stop('signal');
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const onStdoutError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') stop('stdout-closed');
-  };
-  process.stdout.on('error', onStdoutError);
-  let idleTimer: NodeJS.Timeout | null = null;
-  const armIdleTimer = () => {
-    if (options.timeoutMs === undefined) return;
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => stop('idle'), options.timeoutMs);
-  };
+  const watch = watchForStop(options.timeoutMs);
+  const stopped = watch.stopped;
 
   const iterator = consumer.batches();
   try {
-    armIdleTimer();
+    watch.armIdle();
     while (received < limit) {
       const next = iterator.next();
       const result = await Promise.race([next, stopped]);
@@ -146,13 +129,10 @@ async function consumeTo(consumer: Consumer, options: ConsumeOptions): Promise<{
           break;
         }
       }
-      armIdleTimer();
+      watch.armIdle();
     }
   } finally {
-    if (idleTimer) clearTimeout(idleTimer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stdout.off('error', onStdoutError);
+    watch.dispose();
     for (const { topic, partition, nextOffset } of printed.values()) consumer.seek(topic, partition, nextOffset);
   }
   return { received, reason };
