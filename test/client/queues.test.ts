@@ -300,8 +300,11 @@ test('request/reply round trip, and a request nobody answers times out', async (
   const server = await open();
   const requester = await open();
   const sub = await server.subscribe({ topic, subscription: 'rpc' });
+  const stray = server.producer();
   const serving = sub.run({
     eachMessage: async (m) => {
+      // A reply nobody asked for goes first: the requester drops it and keeps waiting.
+      await stray.send({ topic: m.headers['ferry-reply-to']!.toString(), value: 'stray', headers: { 'ferry-correlation-id': 'unknown' } });
       await server.reply(m, { value: `echo:${m.value!.toString()}`, headers: { served: 'yes' } });
     },
   });
@@ -312,6 +315,11 @@ test('request/reply round trip, and a request nobody answers times out', async (
   const silent = `${topic}-silent`;
   await admin.createTopic({ name: silent, partitions: 1 });
   await assert.rejects(requester.request(silent, { value: 'hello?' }, { timeoutMs: 300 }), { code: ErrorCode.TIMEOUT });
+  // The reply topic is the requester's own and goes away with it.
+  const replyTopics = (await admin.listTopics()).filter((topic) => topic.name.startsWith('__reply-'));
+  assert.equal(replyTopics.length, 1);
+  await requester.close();
+  assert.equal((await admin.listTopics()).filter((topic) => topic.name.startsWith('__reply-')).length, 0);
   await sub.close();
   await serving;
 });
@@ -392,4 +400,33 @@ test('deleting the subscription ends its consumers with the reason; extend and s
     })(),
     (error: unknown) => (error as { code?: string }).code === ErrorCode.CONNECTION_CLOSED,
   );
+});
+
+test('delayed records in compressed and mixed batches are held; the rest of the batch is not', async (t) => {
+  const { open, topic } = await setup(t, 1);
+  const client = await open();
+  const sub = await client.subscribe({ topic, subscription: 'mixed' });
+  for (const compression of ['gzip', 'lz4'] as const) {
+    const producer = client.producer({ compression });
+    const sentAt = Date.now();
+    await producer.sendBatch([
+      { topic, value: `${compression}-now` },
+      { topic, value: `${compression}-later`, delayMs: 400 },
+    ]);
+    await producer.close();
+    const got: { value: string; at: number }[] = [];
+    await collect(
+      sub,
+      async (m) => {
+        got.push({ value: m.value!.toString(), at: Date.now() });
+        await m.ack();
+      },
+      () => got.length >= 2,
+    );
+    assert.deepEqual(
+      got.map((g) => g.value),
+      [`${compression}-now`, `${compression}-later`],
+    );
+    assert.ok(got[1]!.at - sentAt >= 350, `${compression}: the delayed record came after ${got[1]!.at - sentAt} ms`);
+  }
 });
