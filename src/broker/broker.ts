@@ -10,6 +10,7 @@ import { type BrokerConfig, resolveBrokerConfig } from './config.ts';
 import { ConsumerOffsetsLog } from './consumer-offsets-log.ts';
 import { FetchService } from './fetch.ts';
 import { GroupCoordinator } from './groups/group-coordinator.ts';
+import { withDeliveryMetrics } from './delivery-metrics.ts';
 import { deleteRecords, listOffset } from './log-offsets.ts';
 import type { Partition } from './partition.ts';
 import { appendAndPublish, type ProduceContext, produceToPartition } from './produce.ts';
@@ -391,7 +392,12 @@ export class Broker implements BrokerApi, QueueApi {
 
   async subscribe(topic: string, name: string, mode: SubscriptionMode, options: SubscribeOptions): Promise<QueueConsumer> {
     this.checkOpen();
-    return this.queues.subscribe(topic, name, mode, options);
+    if (!this.metrics.isEnabled) return this.queues.subscribe(topic, name, mode, options);
+    const counted = withDeliveryMetrics(options, topic, (t, p) => {
+      const partition = this.registry.partition(t, p);
+      return partition === undefined ? undefined : this.metricsOf(partition);
+    });
+    return this.queues.subscribe(topic, name, mode, counted);
   }
 
   async replayDeadLetters(topic: string, name: string, options?: ReplayDeadLettersOptions): Promise<ReplayDeadLettersResult> {

@@ -46,6 +46,15 @@ class LivePartitionMetrics implements PartitionMetrics {
     this.recordsOut.value += records;
     this.bytesOut.value += at;
   }
+
+  delivered(records: number, bytes: number): void {
+    this.recordsOut.value += records;
+    this.bytesOut.value += bytes;
+  }
+
+  observeEndToEnd(ageMs: number): void {
+    this.endToEnd.observe(ageMs > 0 ? ageMs / 1000 : 0);
+  }
 }
 
 class LiveProtocolMetrics implements ProtocolMetrics {

@@ -17,6 +17,10 @@ export interface PartitionMetrics {
    * once: records out, bytes out, and end-to-end latency per batch (now - batch max timestamp).
    */
   handedOut(batches: Buffer, nowMs: number): void;
+  /** Decoded records handed to a queue consumer: records out, key + value bytes out. */
+  delivered(records: number, bytes: number): void;
+  /** One end-to-end latency observation for the topic (ms; negative counts as 0). */
+  observeEndToEnd(ageMs: number): void;
 }
 
 /** The counters of one wire protocol (`native`, `kafka`, ...). */
@@ -57,6 +61,8 @@ export interface BrokerMetrics {
 const NOOP_PARTITION: PartitionMetrics = {
   appended() {},
   handedOut() {},
+  delivered() {},
+  observeEndToEnd() {},
 };
 
 const NOOP_PROTOCOL: ProtocolMetrics = {

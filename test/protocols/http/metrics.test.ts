@@ -135,3 +135,32 @@ test('metrics.enabled=false: no /metrics route, and the broker still serves', as
   await client.producer().sendBatch([{ topic: 'quiet', value: 'x' }]);
   assert.equal(ferry.broker.describeTopic('quiet').partitions[0]!.logEndOffset, 1);
 });
+
+test('queue deliveries count as records out and feed end-to-end latency, once per delivery batch', async (t) => {
+  const { ferry, scrape } = await startBroker(t);
+  const client = await connect(`127.0.0.1:${ferry.nativePort}`);
+  defer(t, () => client.close());
+  await client.admin().createTopic({ name: 'jobs', partitions: 1 });
+  await client.producer().sendBatch([
+    { topic: 'jobs', value: 'one' },
+    { topic: 'jobs', value: 'two' },
+  ]);
+  const delivered: number[] = [];
+  let batches = 0;
+  const { promise: allDelivered, resolve } = Promise.withResolvers<void>();
+  const consumer = await ferry.broker.subscribe('jobs', 'workers', 'shared', {
+    prefetch: 10,
+    onDeliver(messages) {
+      batches++;
+      for (const message of messages) delivered.push(message.offset);
+      if (delivered.length === 2) resolve();
+    },
+  });
+  defer(t, () => consumer.close());
+  await allDelivered;
+  const text = await scrape();
+  assert.equal(sample(text, 'ferry_partition_records_out_total', { topic: 'jobs', partition: '0' }), 2);
+  assert.equal(sample(text, 'ferry_partition_bytes_out_total', { topic: 'jobs', partition: '0' }), 6, 'key and value bytes of a delivery');
+  assert.equal(sample(text, 'ferry_end_to_end_latency_seconds_count', { topic: 'jobs' }), batches);
+  assert.equal(sample(text, 'ferry_subscription_in_flight', { topic: 'jobs', subscription: 'workers' }), 2);
+});
