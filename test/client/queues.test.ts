@@ -430,3 +430,22 @@ test('delayed records in compressed and mixed batches are held; the rest of the 
     assert.ok(got[1]!.at - sentAt >= 350, `${compression}: the delayed record came after ${got[1]!.at - sentAt} ms`);
   }
 });
+
+test('run() nacks a message whose handler throws, and it comes back', async (t) => {
+  const { open, topic } = await setup(t, 1);
+  const client = await open();
+  const sub = await client.subscribe({ topic, subscription: 'flaky', backoff: { minMs: 10, maxMs: 10 } });
+  await produce(client, topic, 1);
+  const counts: number[] = [];
+  const running = sub.run({
+    eachMessage: async (m) => {
+      counts.push(m.deliveryCount);
+      if (m.deliveryCount === 1) throw new Error('first attempt fails');
+    },
+  });
+  const deadline = Date.now() + 10_000;
+  while (counts.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  await sub.close();
+  await running;
+  assert.deepEqual(counts, [1, 2]);
+});
