@@ -325,7 +325,9 @@ async function main(): Promise<void> {
   console.log(`results: ${path.relative(repoDir, file)}`);
 }
 
+/** The commit measured: FERRY_BENCH_COMMIT when run from an exported tree without .git. */
 function gitHead(): string | null {
+  if (process.env.FERRY_BENCH_COMMIT !== undefined) return process.env.FERRY_BENCH_COMMIT;
   try {
     const head = readFileSync(path.join(repoDir, '.git', 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head;
