@@ -86,16 +86,22 @@ export class SampleStore {
   }
 
   private record(name: string, rawLabels: Record<string, string | number | undefined>, value: number, nowMs: number): boolean {
-    const labels: Record<string, string> = {};
-    for (const key of Object.keys(rawLabels).sort()) {
-      const labelValue = rawLabels[key];
-      if (labelValue === undefined) continue;
-      labels[key] = typeof labelValue === 'number' && labelValue === Number.POSITIVE_INFINITY ? '+Inf' : String(labelValue);
+    // The hot path of a round (one call per sample): a cheap key in the registry's own label
+    // order, which is stable per series; sorted labels are built only for a new series.
+    let key = name;
+    for (const labelName in rawLabels) {
+      const labelValue = rawLabels[labelName];
+      if (labelValue !== undefined) key += `\u0000${labelName}\u0001${labelValue}`;
     }
-    const key = `${name}${JSON.stringify(labels)}`;
     let series = this.series.get(key);
     if (!series) {
       if (this.series.size >= this.options.maxSeries) return false;
+      const labels: Record<string, string> = {};
+      for (const labelName of Object.keys(rawLabels).sort()) {
+        const labelValue = rawLabels[labelName];
+        if (labelValue === undefined) continue;
+        labels[labelName] = labelValue === Number.POSITIVE_INFINITY ? '+Inf' : String(labelValue);
+      }
       const capacity = this.options.samplesPerSeries;
       series = { name, labels, times: new Float64Array(capacity), values: new Float64Array(capacity), head: 0, count: 0, lastRound: 0 };
       this.series.set(key, series);
