@@ -138,6 +138,8 @@ export class AlertManager {
       // Enough samples to span the longest window, plus one at each edge.
       samplesPerSeries: Math.max(2, Math.ceil(longestMs / this.config.evaluationIntervalMs) + 2),
       maxSeries: this.config.maxSeries,
+      onCollectError: (metric, error) =>
+        this.logger.warn({ metric, err: (error as Error).message }, 'alert sampling: collecting a metric failed'),
       onSeriesDropped: (dropped) => {
         if (droppedWarned) return;
         droppedWarned = true;

@@ -28,6 +28,8 @@ export interface SampleStoreOptions {
   samplesPerSeries: number;
   /** Series kept across all metrics; new series beyond it are not sampled. */
   maxSeries: number;
+  /** Called when a metric's collect throws; its series are missing from that round. */
+  onCollectError?: (metric: string, error: unknown) => void;
   /** Called once per round when series were dropped for the cap. */
   onSeriesDropped?: (dropped: number) => void;
 }
@@ -66,17 +68,26 @@ export class SampleStore {
     const metrics = new Set<string>();
     for (const name of wanted) metrics.add(this.options.registry.getSingleMetric(name) ? name : baseName(name));
     let dropped = 0;
+    const failed = new Set<string>();
     for (const metricName of metrics) {
       const metric = this.options.registry.getSingleMetric(metricName);
       if (!metric) continue;
-      const data = await metric.get();
+      let data: Awaited<ReturnType<typeof metric.get>>;
+      try {
+        data = await metric.get();
+      } catch (error) {
+        // A collect callback that throws costs its own series this round, not every rule's.
+        this.options.onCollectError?.(metricName, error);
+        failed.add(metricName);
+        continue;
+      }
       for (const point of data.values as { value: number; labels: Record<string, string | number | undefined>; metricName?: string }[]) {
         const name = point.metricName ?? data.name;
         if (!wanted.has(name)) continue;
         if (!this.record(name, point.labels, point.value, nowMs)) dropped++;
       }
     }
-    this.forgetStale();
+    this.forgetStale(failed);
     if (dropped > 0) this.options.onSeriesDropped?.(dropped);
   }
 
@@ -118,9 +129,11 @@ export class SampleStore {
   }
 
   /** Drops series the registry no longer reports (a deleted topic's partitions, a gone group). */
-  private forgetStale(): void {
+  private forgetStale(failedMetrics: ReadonlySet<string>): void {
     for (const [key, series] of this.series) {
       if (series.lastRound === this.round) continue;
+      // A metric whose collect failed this round keeps its history for the next one.
+      if (failedMetrics.has(series.name) || failedMetrics.has(baseName(series.name))) continue;
       this.series.delete(key);
       const list = this.byName.get(series.name);
       if (!list) continue;

@@ -426,3 +426,41 @@ test('default rules are on unless turned off; a user rule of the same name repla
     /no notifier named nope/,
   );
 });
+
+test('a metric whose collect throws is logged and skipped; the other rules still evaluate', async (t) => {
+  const registry = new Registry();
+  let isBroken = true;
+  new Gauge({
+    name: 'flaky',
+    help: 'f',
+    registers: [registry],
+    collect() {
+      if (isBroken) throw new Error('disk stat failed');
+      this.set(9);
+    },
+  });
+  const g = new Gauge({ name: 'g', help: 'g', registers: [registry] });
+  g.set(5);
+  const logger = new RecordingLogger();
+  const alerts = new AlertManager({
+    registry,
+    logger,
+    config: {
+      defaultRules: false,
+      rules: [
+        { name: 'Flaky', expr: 'flaky > 1' },
+        { name: 'G', expr: 'g > 1' },
+      ],
+    },
+  });
+  t.after(() => alerts.stop());
+  await alerts.evaluate();
+  assert.equal(ruleState(alerts, 'G'), 'firing');
+  assert.equal(ruleState(alerts, 'Flaky'), 'inactive');
+  assert.ok(
+    logger.lines.some((l) => l.msg === 'alert sampling: collecting a metric failed' && (l.obj as { metric?: string }).metric === 'flaky'),
+  );
+  isBroken = false;
+  await alerts.evaluate();
+  assert.equal(ruleState(alerts, 'Flaky'), 'firing');
+});
