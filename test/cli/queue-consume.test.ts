@@ -62,7 +62,8 @@ describe('ferry consume --subscription and produce --delay/--ttl against a real 
         if (description !== null && description.consumers.length > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const second = await runCli(['consume', 'solo', '--subscription', 'one', '--mode', 'exclusive', '-n', '1', ...h.b]);
+      // Without --mode it joins in the subscription's own mode (exclusive), so it is refused too.
+      const second = await runCli(['consume', 'solo', '--subscription', 'one', '-n', '1', ...h.b]);
       assert.equal(second.code, 1);
       assert.match(second.stderr, /^error: CONSUMER_BUSY: /);
       const wrongMode = await runCli(['consume', 'solo', '--subscription', 'one', '--mode', 'shared', '-n', '1', ...h.b]);

@@ -1,11 +1,13 @@
 import type { FerryClient, QueueMessage, SubscriptionMode } from '../../client/index.ts';
+import { ErrorCode, isFerryError } from '../../common/errors.ts';
 import { type StopReason, watchForStop } from '../stop-watch.ts';
 
 export type AckMode = 'auto' | 'manual';
 
 export interface QueueConsumeOptions {
   subscription: string;
-  mode: SubscriptionMode;
+  /** Default: the existing subscription's mode, or `shared` for a new one. */
+  mode: SubscriptionMode | undefined;
   ack: AckMode;
   prefetch?: number;
   startAt?: 'earliest' | 'latest';
@@ -40,7 +42,7 @@ export async function consumeSubscription(client: FerryClient, topic: string, op
   const subscription = await client.subscribe({
     topic,
     subscription: options.subscription,
-    mode: options.mode,
+    mode: options.mode ?? (await existingMode(client, topic, options.subscription)) ?? 'shared',
     ...(prefetch === undefined ? {} : { prefetch }),
     ...(options.startAt === undefined ? {} : { startAt: options.startAt }),
   });
@@ -96,6 +98,16 @@ export async function consumeSubscription(client: FerryClient, topic: string, op
     process.stderr.write(`warning: ${failedAcks} printed record(s) could not be acknowledged; they will be delivered again\n`);
   }
   return { received, reason };
+}
+
+/** The mode of an existing subscription, so `consume --subscription S` joins it whatever its mode. */
+async function existingMode(client: FerryClient, topic: string, name: string): Promise<SubscriptionMode | null> {
+  try {
+    return (await client.admin().describeSubscription(topic, name)).mode;
+  } catch (error) {
+    if (isFerryError(error) && error.code === ErrorCode.SUBSCRIPTION_NOT_FOUND) return null;
+    throw error;
+  }
 }
 
 function drained(): Promise<null> {

@@ -45,7 +45,12 @@ export function registerConsumeCommand(program: Command): void {
           'fromBeginning',
         ]),
       )
-      .addOption(new Option('--mode <mode>', 'with --subscription: how its consumers share records (default: shared)').choices(MODES))
+      .addOption(
+        new Option(
+          '--mode <mode>',
+          "with --subscription: how its consumers share records (default: the existing subscription's, or shared)",
+        ).choices(MODES),
+      )
       .addOption(
         new Option(
           '--ack <when>',
@@ -69,7 +74,7 @@ export function registerConsumeCommand(program: Command): void {
     if (options.subscription === undefined && misplaced.length > 0) throw new UsageError(`${misplaced.join(', ')} need --subscription`);
     const { received, reason } = await withClient(options, async (client) => {
       if (options.subscription !== undefined) {
-        const { subscription, mode = 'shared', ack = 'auto' } = options;
+        const { subscription, mode, ack = 'auto' } = options;
         return consumeSubscription(client, topic, { ...options, subscription, mode, ack });
       }
       // A consumer waits for a missing topic to appear; on the command line that looks like a
