@@ -325,9 +325,10 @@ async function main(): Promise<void> {
   console.log(`results: ${path.relative(repoDir, file)}`);
 }
 
-/** The commit measured: FERRY_BENCH_COMMIT when run from an exported tree without .git. */
+/** The commit measured: BENCH_COMMIT when run from an exported tree without .git (not FERRY_*: the
+ * broker inherits the environment and rejects FERRY_ variables it does not know). */
 function gitHead(): string | null {
-  if (process.env.FERRY_BENCH_COMMIT !== undefined) return process.env.FERRY_BENCH_COMMIT;
+  if (process.env.BENCH_COMMIT !== undefined) return process.env.BENCH_COMMIT;
   try {
     const head = readFileSync(path.join(repoDir, '.git', 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return head;
