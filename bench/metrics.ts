@@ -4,6 +4,7 @@
  *
  *   npm run bench:metrics -- [--repeat 3] [--records 500000] [--size 100] [--partitions 4]
  *                            [--flush none|always|interval] [--scrape-ms 1000] [--alerts with-metrics|off]
+ *   npm run bench:metrics -- --in-process [--rounds 10] [--batch-records 10] [--size 100] [--scrape-ms 1000]
  *
  * Each run starts a fresh broker process (`ferry start`, fresh data dir, Kafka listener off) and
  * drives it from this process with `ferry bench produce`'s code (src/cli/bench/produce-bench.ts:
@@ -28,6 +29,11 @@ import type { BenchResult } from '../src/cli/bench/report.ts';
 import { connect } from '../src/client/index.ts';
 import { encodeRecordBatch } from '../src/common/record-batch.ts';
 import { createFerryMetrics } from '../src/observability/metrics/metrics.ts';
+import { brokerStateSource } from '../src/server/metrics-source.ts';
+import { Broker } from '../src/broker/broker.ts';
+import { silentLogger } from '../src/common/logger.ts';
+import { DEFAULT_LOG_CONFIG } from '../src/storage/log-config.ts';
+import { openLogManager } from '../src/storage/log-manager.ts';
 import { optionByKey } from '../src/server/config.ts';
 
 const { values: flags } = parseArgs({
@@ -40,6 +46,10 @@ const { values: flags } = parseArgs({
     'scrape-ms': { type: 'string', default: '1000' },
     /** `off`: alert evaluation off on both sides, to tell its cost from the metrics'. */
     alerts: { type: 'string', default: 'with-metrics' },
+    /** Also A/B the broker API in this process: short alternating runs, CPU per record. */
+    'in-process': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '10' },
+    'batch-records': { type: 'string', default: '10' },
   },
 });
 const repeat = Number(flags.repeat);
@@ -189,6 +199,11 @@ console.log(
     `${micro.fetchAnswerNs.toFixed(0)} ns per fetch answer of ${micro.batchesPerAnswer} batches (handedOut)`,
 );
 
+if (flags['in-process']) {
+  await inProcess();
+  process.exit(0);
+}
+
 const on: number[] = [];
 const off: number[] = [];
 const cpuOn: number[] = [];
@@ -237,3 +252,69 @@ writeFileSync(
   `${JSON.stringify({ records, size, partitions, flush: flags.flush, scrapeMs, alerts: alertsOption !== undefined, micro, rows, medianOn, medianOff, costPercent, pairedCostPercent, medianCpuOn, medianCpuOff, cpuCostPercent }, null, 2)}\n`,
 );
 console.log(`written ${path.relative(root, file)}`);
+
+/**
+ * The broker alone, in this process: two brokers (metrics on, scraped every `--scrape-ms`, and
+ * off) take turns, `--rounds` times, producing 2,000 requests of `--batch-records`-record batches
+ * (small batches make per-request costs count) and fetching them back. Figure: process CPU per
+ * record of each turn, and the median of the on/off ratio of each round.
+ */
+async function inProcess(): Promise<void> {
+  const rounds = Number(flags.rounds);
+  const batchRecords = Number(flags['batch-records']);
+  const requests = 2_000;
+  const value = Buffer.alloc(size, 97);
+  const template = encodeRecordBatch({ records: Array.from({ length: batchRecords }, () => ({ value })) });
+  const sides = await Promise.all(
+    [true, false].map(async (isOn) => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-metrics-ip-'));
+      const logs = await openLogManager({ dataDir, logger: silentLogger, defaults: { ...DEFAULT_LOG_CONFIG, flush: { kind: 'none' } } });
+      const metrics = createFerryMetrics({ enabled: isOn, eventLoopResolutionMs: 10 });
+      const broker = await Broker.open({ logs, logger: silentLogger, metrics: metrics.recorder });
+      metrics.setStateSource(brokerStateSource(broker, dataDir, silentLogger));
+      await broker.createTopic('ab', { partitions: 1 });
+      return { isOn, dataDir, broker, metrics, offset: 0 };
+    }),
+  );
+  const turn = async (side: (typeof sides)[number]): Promise<number> => {
+    const timer = side.isOn ? setInterval(() => void side.metrics.scrape(), scrapeMs) : null;
+    const before = process.cpuUsage();
+    for (let i = 0; i < requests; i++) {
+      await side.broker.produce({ topic: 'ab', partition: 0, batches: Buffer.from(template), acks: -1 });
+    }
+    while (true) {
+      const [result] = await side.broker.fetch({
+        partitions: [{ topic: 'ab', partition: 0, offset: side.offset, maxBytes: 64 * 1024 }],
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 64 * 1024,
+      });
+      if (result!.records.length === 0) break;
+      side.offset = result!.highWatermark;
+    }
+    const used = process.cpuUsage(before);
+    if (timer) clearInterval(timer);
+    return (used.user + used.system) / (requests * batchRecords);
+  };
+  const ratios: number[] = [];
+  const cpu = { on: [] as number[], off: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    const [first, second] = round % 2 === 0 ? [sides[0]!, sides[1]!] : [sides[1]!, sides[0]!];
+    const a = await turn(first);
+    const b = await turn(second);
+    const onUs = first.isOn ? a : b;
+    const offUs = first.isOn ? b : a;
+    cpu.on.push(onUs);
+    cpu.off.push(offUs);
+    ratios.push(onUs / offUs);
+  }
+  console.log(
+    `in process (broker API, ${batchRecords}-record batches, ${rounds} rounds of ${requests} produce requests + fetches): ` +
+      `CPU ${median(cpu.on).toFixed(3)} us/record with metrics, ${median(cpu.off).toFixed(3)} without; ` +
+      `median per-round cost ${((median(ratios) - 1) * 100).toFixed(1)}%`,
+  );
+  for (const side of sides) {
+    await side.broker.close();
+    await rm(side.dataDir, { recursive: true, force: true });
+  }
+}
