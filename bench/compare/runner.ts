@@ -9,7 +9,7 @@
  *   npm run bench:compare -- --systems ferry,redis --workloads publish,latency
  */
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
   [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
-  [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--list]
+  [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--resume FILE] [--list]
 systems: ${allSystems()
   .map((system) => system.info.id)
   .join(', ')} (a prefix such as "ferry" or "redis" picks all of its rows)
@@ -75,6 +75,7 @@ function parseOptions(argv: string[]) {
       'no-docs': { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
+      resume: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -101,6 +102,7 @@ function parseOptions(argv: string[]) {
     systems,
     workloads,
     shouldInstall: values['no-install'] !== true,
+    resumeFile: values.resume,
     shouldWriteDocs: values['no-docs'] === true ? false : (values.docs ?? (isEverything && !isQuick)),
   };
 }
@@ -245,10 +247,49 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A client library's stray rejection must not end the run with a peer still running: the run
+  // it belongs to fails by its own error or timeout, and the log says what happened.
+  process.on('unhandledRejection', (reason: unknown) => log(`unhandled rejection: ${(reason as Error)?.message ?? String(reason)}`));
 
   const rows: ResultRow[] = [];
   const systems: CompareResults['systems'] = [];
+  const cpuList = cpus();
+  const snapshot = (): CompareResults => {
+    // Table order: workload, variant, then system order.
+    const workloadOrder = options.workloads.map((workload) => workload.name);
+    const sorted = [...rows].sort((a, b) => workloadOrder.indexOf(a.workload) - workloadOrder.indexOf(b.workload));
+    return {
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      command: `npm run bench:compare${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: {
+        cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+        cpuCount: cpuList.length,
+        memoryGiB: totalmem() / 2 ** 30,
+        kernel: release(),
+        loadAverageAtStart,
+        loadAverageAtEnd: loadavg(),
+      },
+      node: process.version,
+      runsPerFigure: options.runs,
+      durationMs: options.settings.durationMs,
+      systems,
+      rows: sorted,
+    };
+  };
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const resultFile = join(resultsDir, `compare-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  // --resume: systems measured by an earlier (interrupted) run are taken from its file as they are.
+  const resumed = options.resumeFile ? (JSON.parse(await readFile(options.resumeFile, 'utf8')) as CompareResults) : undefined;
   for (const adapter of options.systems) {
+    const earlier = resumed?.systems.find((system) => system.id === adapter.info.id);
+    if (resumed && earlier) {
+      log(`${adapter.info.id}: taken from ${options.resumeFile}`);
+      rows.push(...resumed.rows.filter((row) => row.system === adapter.info.id));
+      systems.push(earlier);
+      continue;
+    }
     const unavailable =
       adapter.debianPackage && stillMissing.includes(adapter.debianPackage)
         ? `Debian package ${adapter.debianPackage} not installed`
@@ -256,41 +297,21 @@ async function main(): Promise<void> {
     const result = await runSystem(adapter, options.workloads, options.settings, options.runs, unavailable);
     rows.push(...result.rows);
     systems.push({ id: adapter.info.id, product: adapter.info.product, version: result.version, durability: adapter.info.durability });
+    // Written after every system, so an interrupted run keeps what it measured (see --resume).
+    await writeFile(resultFile, `${JSON.stringify(snapshot(), null, 2)}\n`);
   }
-  // Table order: workload, variant, then system order.
-  const workloadOrder = options.workloads.map((workload) => workload.name);
-  rows.sort((a, b) => workloadOrder.indexOf(a.workload) - workloadOrder.indexOf(b.workload));
+  const results = snapshot();
 
-  const cpuList = cpus();
-  const results: CompareResults = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    command: `npm run bench:compare${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-    machine: {
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      cpuCount: cpuList.length,
-      memoryGiB: totalmem() / 2 ** 30,
-      kernel: release(),
-      loadAverageAtStart,
-      loadAverageAtEnd: loadavg(),
-    },
-    node: process.version,
-    runsPerFigure: options.runs,
-    durationMs: options.settings.durationMs,
-    systems,
-    rows,
-  };
-
-  console.log(`\n${durabilityTable(results)}\n\n${resultsTable(rows)}\n\n${verdictTable(rows)}\n`);
-  const resultsDir = join(REPO_ROOT, 'bench', 'results');
-  await mkdir(resultsDir, { recursive: true });
-  const resultFile = join(resultsDir, `compare-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  console.log(`\n${durabilityTable(results)}\n\n${resultsTable(results.rows)}\n\n${verdictTable(results.rows)}\n`);
   await writeFile(resultFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`results: ${relative(REPO_ROOT, resultFile)}`);
   if (options.shouldWriteDocs) {
     const chartFile = join(REPO_ROOT, 'docs', 'benchmarks', 'compare.svg');
     await mkdir(join(REPO_ROOT, 'docs', 'benchmarks'), { recursive: true });
-    await writeFile(chartFile, renderChart(rows, `Ferry and peers, ${startedAt.toISOString().slice(0, 10)} (median of ${options.runs})`));
+    await writeFile(
+      chartFile,
+      renderChart(results.rows, `Ferry and peers, ${startedAt.toISOString().slice(0, 10)} (median of ${options.runs})`),
+    );
     await writeDocs(
       join(REPO_ROOT, 'docs', 'benchmarks.md'),
       generatedSection(results, 'benchmarks/compare.svg', relative(REPO_ROOT, resultFile)),

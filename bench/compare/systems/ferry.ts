@@ -7,7 +7,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Consumer, connect, type FerryClient, type Producer, type ProducerRecord } from '../../../src/client/index.ts';
+import {
+  type Consumer,
+  connect,
+  type FerryClient,
+  type Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+} from '../../../src/client/index.ts';
 import { freePort, spawnServer, stopPid, waitForPort } from '../process.ts';
 import {
   CONSUMER_PREFETCH,
@@ -33,10 +40,21 @@ function ferryVersion(): string {
   }
 }
 
+/** FERRY_COMPARE_PRODUCER_OPTIONS='{"lingerMs":5,"maxInFlight":20}' overrides the producer's
+ *  options, to test what a row is bound by; the published figures use the defaults below. */
+function producerOverrides(): ProducerOptions {
+  const text = process.env.FERRY_COMPARE_PRODUCER_OPTIONS;
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('FERRY_COMPARE_PRODUCER_OPTIONS must be a JSON object');
+  return parsed as ProducerOptions;
+}
+
 function newProducer(client: FerryClient): Producer {
   // lingerMs 0: a batch leaves as soon as the caller's records are in it; the workloads
   // already hand over whole batches, and the latency workload must not wait 5 ms for more.
-  return client.producer({ acks: 'all', lingerMs: 0 });
+  return client.producer({ acks: 'all', lingerMs: 0, ...producerOverrides() });
 }
 
 class FerryPublisher implements Publisher {

@@ -78,18 +78,27 @@ export async function publishFor(
   let confirmed = 0;
   let nextPublisher = 0;
   const inFlight = new Set<Promise<void>>();
-  while (performance.now() < deadline) {
+  let failure: unknown;
+  while (performance.now() < deadline && failure === undefined) {
     while (inFlight.size < options.batchesInFlight) {
       const publisher = publishers[nextPublisher++ % publishers.length]!;
-      const sending: Promise<void> = publisher.publish(stampedBatch(options.recordBytes, options.batchRecords)).then(() => {
-        confirmed += options.batchRecords;
-        inFlight.delete(sending);
-      });
+      const sending: Promise<void> = publisher.publish(stampedBatch(options.recordBytes, options.batchRecords)).then(
+        () => {
+          confirmed += options.batchRecords;
+          inFlight.delete(sending);
+        },
+        (error: unknown) => {
+          // Kept, not thrown here: the batches still in flight must settle before the run ends.
+          failure ??= error;
+          inFlight.delete(sending);
+        },
+      );
       inFlight.add(sending);
     }
     await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
   return { records: confirmed, seconds: (performance.now() - started) / 1000 };
 }
 
