@@ -46,7 +46,8 @@ function median(values: readonly number[]): number {
 export function medianMeasurement(runs: readonly Measurement[]): Measurement | undefined {
   if (runs.length === 0) return undefined;
   const latencyRuns = runs.filter((run) => run.latencyMs !== undefined).map((run) => run.latencyMs!);
-  const notes = [...new Set(runs.map((run) => run.note).filter((note): note is string => Boolean(note)))];
+  // Notes are '; '-separated facts; each distinct fact once (a per-run count stays per run).
+  const notes = [...new Set(runs.flatMap((run) => (run.note ? run.note.split('; ') : [])))];
   return {
     records: median(runs.map((run) => run.records)),
     seconds: median(runs.map((run) => run.seconds)),
@@ -64,6 +65,6 @@ export function medianMeasurement(runs: readonly Measurement[]): Measurement | u
     brokerCpuPercent: median(runs.map((run) => run.brokerCpuPercent)),
     brokerRssMiB: median(runs.map((run) => run.brokerRssMiB)),
     clientCpuPercent: median(runs.map((run) => run.clientCpuPercent)),
-    ...(notes.length > 0 ? { note: notes.join(' | ') } : {}),
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
 }

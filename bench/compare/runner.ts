@@ -27,7 +27,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
   [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
-  [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--resume FILE] [--list]
+  [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--resume FILE] [--render FILE] [--list]
 systems: ${allSystems()
   .map((system) => system.info.id)
   .join(', ')} (a prefix such as "ferry" or "redis" picks all of its rows)
@@ -76,6 +76,7 @@ function parseOptions(argv: string[]) {
       list: { type: 'boolean', default: false },
       'profile-dir': { type: 'string' },
       resume: { type: 'string' },
+      render: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +104,7 @@ function parseOptions(argv: string[]) {
     workloads,
     shouldInstall: values['no-install'] !== true,
     resumeFile: values.resume,
+    renderFile: values.render,
     shouldWriteDocs: values['no-docs'] === true ? false : (values.docs ?? (isEverything && !isQuick)),
   };
 }
@@ -227,6 +229,10 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (options.renderFile) {
+    await renderOnly(options.renderFile);
+    return;
+  }
   const startedAt = new Date();
   const loadAverageAtStart = loadavg();
   log(
@@ -305,20 +311,27 @@ async function main(): Promise<void> {
   console.log(`\n${durabilityTable(results)}\n\n${resultsTable(results.rows)}\n\n${verdictTable(results.rows)}\n`);
   await writeFile(resultFile, `${JSON.stringify(results, null, 2)}\n`);
   log(`results: ${relative(REPO_ROOT, resultFile)}`);
-  if (options.shouldWriteDocs) {
-    const chartFile = join(REPO_ROOT, 'docs', 'benchmarks', 'compare.svg');
-    await mkdir(join(REPO_ROOT, 'docs', 'benchmarks'), { recursive: true });
-    await writeFile(
-      chartFile,
-      renderChart(results.rows, `Ferry and peers, ${startedAt.toISOString().slice(0, 10)} (median of ${options.runs})`),
-    );
-    await writeDocs(
-      join(REPO_ROOT, 'docs', 'benchmarks.md'),
-      generatedSection(results, 'benchmarks/compare.svg', relative(REPO_ROOT, resultFile)),
-    );
-    log('docs: docs/benchmarks.md and docs/benchmarks/compare.svg');
-  }
+  if (options.shouldWriteDocs) await publishDocs(results, resultFile);
   process.exit(0);
+}
+
+async function publishDocs(results: CompareResults, resultFile: string): Promise<void> {
+  await mkdir(join(REPO_ROOT, 'docs', 'benchmarks'), { recursive: true });
+  const title = `Ferry and peers, ${results.startedAt.slice(0, 10)} (median of ${results.runsPerFigure})`;
+  await writeFile(join(REPO_ROOT, 'docs', 'benchmarks', 'compare.svg'), renderChart(results.rows, title));
+  await writeDocs(
+    join(REPO_ROOT, 'docs', 'benchmarks.md'),
+    generatedSection(results, 'benchmarks/compare.svg', relative(REPO_ROOT, resultFile)),
+  );
+  log('docs: docs/benchmarks.md and docs/benchmarks/compare.svg');
+}
+
+/** --render FILE: publish an earlier run's figures again (medians recomputed from its runs). */
+async function renderOnly(file: string): Promise<void> {
+  const results = JSON.parse(await readFile(file, 'utf8')) as CompareResults;
+  for (const row of results.rows) if (!row.missing) row.median = medianMeasurement(row.runs);
+  console.log(`\n${durabilityTable(results)}\n\n${resultsTable(results.rows)}\n\n${verdictTable(results.rows)}\n`);
+  await publishDocs(results, join(process.cwd(), file));
 }
 
 main().catch((error: unknown) => {
