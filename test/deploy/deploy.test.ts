@@ -53,7 +53,12 @@ test('the Grafana dashboard parses, covers throughput, lag, latency and storage,
   const named = new Set(exprs.flatMap(metricNames));
   const missing = [...named].filter((name) => !exported.has(name));
   assert.deepEqual(missing, [], 'every metric the dashboard names is exported');
-  for (const name of ['ferry_partition_records_in_total', 'ferry_group_lag', 'ferry_end_to_end_latency_seconds_bucket', 'ferry_partition_size_bytes']) {
+  for (const name of [
+    'ferry_partition_records_in_total',
+    'ferry_group_lag',
+    'ferry_end_to_end_latency_seconds_bucket',
+    'ferry_partition_size_bytes',
+  ]) {
     assert.ok(named.has(name), `the dashboard shows ${name}`);
   }
 });
