@@ -94,7 +94,7 @@ function parseOptions(argv: string[]) {
   const workloads = pick(ALL_WORKLOADS, (workload) => workload.name, values.workloads, 'workload');
   const isEverything = !values.systems && !values.workloads;
   // Read by the Ferry adapter: the broker runs with --cpu-prof into this folder.
-  if (values['profile-dir']) process.env.FERRY_COMPARE_PROFILE_DIR = values['profile-dir'];
+  if (values['profile-dir']) process.env.BENCH_COMPARE_PROFILE_DIR = values['profile-dir'];
   return {
     isQuick,
     isHelp: values.help === true || values.list === true,
@@ -149,9 +149,14 @@ async function runSystem(
   const start = async (): Promise<RunningSystem> => {
     const dataDir = await mkdtemp(join(tmpdir(), `ferry-compare-${info.id}-`));
     log(`${info.id}: starting (data in ${dataDir})`);
-    const started = await adapter.start(dataDir);
-    current = started;
-    return started;
+    try {
+      const started = await adapter.start(dataDir);
+      current = started;
+      return started;
+    } catch (error) {
+      // The log of a server that did not come up is worth keeping: say where it is.
+      throw new Error(`${(error as Error).message} (server log kept in ${dataDir})`);
+    }
   };
   const stop = async (running: RunningSystem) => {
     log(`${info.id}: stopping pid ${running.pid}`);

@@ -40,14 +40,14 @@ function ferryVersion(): string {
   }
 }
 
-/** FERRY_COMPARE_PRODUCER_OPTIONS='{"lingerMs":5,"maxInFlight":20}' overrides the producer's
+/** BENCH_COMPARE_PRODUCER_OPTIONS='{"lingerMs":5,"maxInFlight":20}' overrides the producer's
  *  options, to test what a row is bound by; the published figures use the defaults below. */
 function producerOverrides(): ProducerOptions {
-  const text = process.env.FERRY_COMPARE_PRODUCER_OPTIONS;
+  const text = process.env.BENCH_COMPARE_PRODUCER_OPTIONS;
   if (!text) return {};
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error('FERRY_COMPARE_PRODUCER_OPTIONS must be a JSON object');
+    throw new Error('BENCH_COMPARE_PRODUCER_OPTIONS must be a JSON object');
   return parsed as ProducerOptions;
 }
 
@@ -157,7 +157,7 @@ export function ferryAdapter(flush: 'always' | 'none'): SystemAdapter {
         process.execPath,
         [
           // --profile-dir: a V8 CPU profile of the broker, written when it stops (profile-summary.ts reads it).
-          ...(process.env.FERRY_COMPARE_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FERRY_COMPARE_PROFILE_DIR}`] : []),
+          ...(process.env.BENCH_COMPARE_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_COMPARE_PROFILE_DIR}`] : []),
           'src/cli/main.ts',
           'start',
           `--data-dir=${dataDir}/data`,
