@@ -2,7 +2,7 @@
  * The result file (bench/results/compare-<date>.json) and the median over runs. Pure: the chart,
  * the tables and their test read only these shapes.
  */
-import type { Measurement, WorkloadName } from './types.ts';
+import { type Measurement, WORKLOAD_NAMES, type WorkloadName } from './types.ts';
 
 export interface ResultRow {
   system: string;
@@ -67,4 +67,14 @@ export function medianMeasurement(runs: readonly Measurement[]): Measurement | u
     clientCpuPercent: median(runs.map((run) => run.clientCpuPercent)),
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
+}
+
+/** Table order: workload, then variant (in the order first seen), then system (stable). */
+export function sortRows(rows: readonly ResultRow[]): ResultRow[] {
+  const variantOrder = [...new Set(rows.map((row) => row.variant))];
+  return [...rows].sort(
+    (a, b) =>
+      WORKLOAD_NAMES.indexOf(a.workload) - WORKLOAD_NAMES.indexOf(b.workload) ||
+      variantOrder.indexOf(a.variant) - variantOrder.indexOf(b.variant),
+  );
 }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './chart.ts';
 import { ensurePackages } from './debian.ts';
 import { generatedSection, writeDocs } from './docs-writer.ts';
-import { type CompareResults, medianMeasurement, type ResultRow } from './results.ts';
+import { type CompareResults, medianMeasurement, type ResultRow, sortRows } from './results.ts';
 import { allSystems } from './systems/index.ts';
 import { durabilityTable, resultsTable, verdictTable } from './table.ts';
 import type { Measurement, RunningSystem, SystemAdapter, Workload, WorkloadSettings } from './types.ts';
@@ -266,9 +266,7 @@ async function main(): Promise<void> {
   const systems: CompareResults['systems'] = [];
   const cpuList = cpus();
   const snapshot = (): CompareResults => {
-    // Table order: workload, variant, then system order.
-    const workloadOrder = options.workloads.map((workload) => workload.name);
-    const sorted = [...rows].sort((a, b) => workloadOrder.indexOf(a.workload) - workloadOrder.indexOf(b.workload));
+    const sorted = sortRows(rows);
     return {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -335,6 +333,7 @@ async function publishDocs(results: CompareResults, resultFile: string): Promise
 async function renderOnly(file: string): Promise<void> {
   const results = JSON.parse(await readFile(file, 'utf8')) as CompareResults;
   for (const row of results.rows) if (!row.missing) row.median = medianMeasurement(row.runs);
+  results.rows = sortRows(results.rows);
   console.log(`\n${durabilityTable(results)}\n\n${resultsTable(results.rows)}\n\n${verdictTable(results.rows)}\n`);
   await publishDocs(results, join(process.cwd(), file));
 }
