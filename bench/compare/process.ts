@@ -60,6 +60,8 @@ export async function waitForPort(port: number, timeoutMs: number, what: string,
     if (await canConnect(port)) return;
     await sleep(100);
   }
+  // A server that never came up must not outlive the bench: stop it by its pid.
+  if (child?.pid !== undefined) await stopPid(child.pid, 2_000);
   throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
 }
 
