@@ -159,7 +159,10 @@ export class Dispatcher {
         break;
       }
     }
-    if (placed > 0) state.ctx.journal.touch(cursor);
+    if (placed > 0) {
+      state.ctx.journal.touch(cursor);
+      this.schedule.ensureTimer(); // once per pass, not per record: one timer watches every deadline
+    }
     return placed;
   }
 
@@ -213,7 +216,6 @@ export class Dispatcher {
     state.inFlightTotal++;
     consumer.outbox.push(message);
     if (consumer.outbox.length >= MAX_DELIVERY_BATCH) this.flushConsumer(consumer);
-    this.schedule.ensureTimer();
   }
 
   private flushConsumer(consumer: QueueConsumerHandle): void {

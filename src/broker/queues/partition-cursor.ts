@@ -115,11 +115,20 @@ export class PartitionCursor {
 
   /** Acknowledges one offset (consumer ack, drop, dead letter written). False if it was already. */
   ack(offset: number): boolean {
-    if (offset < this.ackFloor || !this.acked.add(offset)) return false;
+    const floor = this.ackFloor;
+    if (offset < floor) return false;
+    if (offset === floor) {
+      // Most acks land on the floor (shared consumers ack in delivery order): move it by one
+      // without a push and a splice in the range set; the invariant keeps `acked` above it.
+      this.ackFloor = floor + 1;
+      if (this.acked.rangeCount > 0 && this.acked.firstStart === floor + 1) this.advanceFloor();
+      else if (this.deliveredMark < floor + 1) this.deliveredMark = floor + 1;
+    } else if (!this.acked.add(offset)) {
+      return false;
+    }
     this.counts.delete(offset);
     this.pendingRanges.add(offset);
     this.isDirty = true;
-    if (offset === this.ackFloor) this.advanceFloor();
     return true;
   }
 

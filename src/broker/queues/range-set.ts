@@ -57,6 +57,12 @@ export class RangeSet {
       this.total++;
       return true;
     }
+    if (offset === ends[n - 1]) {
+      // In-order acks of one consumer grow the last range: no search.
+      ends[n - 1] = offset + 1;
+      this.total++;
+      return true;
+    }
     const i = this.indexOfRangeAtOrBefore(offset);
     if (i >= 0 && offset < ends[i]!) return false;
     this.total++;

@@ -162,12 +162,14 @@ export class Subscription implements ConsumerOwner {
     const cursor = state.cursors[partition];
     if (cursor === undefined || consumer.isClosed) return Promise.reject(this.badPartition(partition, consumer));
     let changed = false;
+    const inFlight = cursor.inFlight;
+    const transit = cursor.transit;
     for (let i = 0; i < offsets.length; i++) {
       const offset = offsets[i]!;
-      const entry = cursor.inFlight.get(offset);
+      const entry = inFlight.get(offset);
       if (entry !== undefined) state.release(entry);
-      else if (!cursor.counts.has(offset) && offset >= cursor.deliveredMark) continue; // never delivered
-      if (cursor.transit.has(offset)) continue;
+      else if (offset >= cursor.deliveredMark && !cursor.counts.has(offset)) continue; // never delivered
+      if (transit.size > 0 && transit.has(offset)) continue;
       if (cursor.ack(offset)) changed = true;
     }
     if (changed) {
