@@ -146,7 +146,7 @@ export class Dispatcher {
         if (!hasData) break;
         continue;
       }
-      if (state.isSettledOrHeld(cursor, message.offset)) continue;
+      // offer() checks settled/held first (one lookup per record, not two).
       const outcome = this.offer(cursor, message, nowMs, policy, blockedKeys);
       if (outcome === Offer.placed) placed++;
       else if (outcome === Offer.waiting) {

@@ -1,10 +1,13 @@
 import { ErrorCode, isFerryError } from '../../common/errors.ts';
-import { forEachRecord, type RecordView } from '../../common/record-batch.ts';
+import { forEachRecord, type RecordHeader, type RecordView } from '../../common/record-batch.ts';
 import { Attribute, BATCH_HEADER_BYTES, BatchField, batchLastOffset, batchSizeBytes } from '../../common/record-batch-header.ts';
 import type { PartitionLog } from '../../storage/types.ts';
 import type { QueueMessage } from './types.ts';
 
 const EMPTY = Buffer.alloc(0);
+/** Shared by every record without headers (most): one less array per record. Frozen, so a
+ *  consumer that pushes onto it fails loudly; the broker's own users copy before adding. */
+const NO_HEADERS: RecordHeader[] = Object.freeze([]) as unknown as RecordHeader[];
 
 /** A message for a record view; key, value and header values are views into the batch bytes. */
 export function messageOf(view: RecordView, partition: number): QueueMessage {
@@ -14,7 +17,7 @@ export function messageOf(view: RecordView, partition: number): QueueMessage {
     timestamp: view.timestamp,
     key: view.key(),
     value: view.value(),
-    headers: view.headerCount === 0 ? [] : view.headers(),
+    headers: view.headerCount === 0 ? NO_HEADERS : view.headers(),
     deliveryCount: 0,
   };
 }

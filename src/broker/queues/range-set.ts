@@ -38,6 +38,8 @@ export class RangeSet {
   }
 
   has(offset: number): boolean {
+    const n = this.starts.length;
+    if (n === 0 || offset >= this.ends[n - 1]!) return false; // new records are above every range
     const i = this.indexOfRangeAtOrBefore(offset);
     return i >= 0 && offset < this.ends[i]!;
   }

@@ -67,7 +67,12 @@ export class SubscriptionState {
 
   /** True while `offset` needs nothing more: acknowledged, delivered now, or on its way to the dead letters. */
   isSettledOrHeld(cursor: PartitionCursor, offset: number): boolean {
-    return cursor.isAcked(offset) || cursor.inFlight.has(offset) || cursor.transit.has(offset);
+    // Every in-flight offset is below the delivered mark: a first delivery skips that lookup.
+    return (
+      cursor.isAcked(offset) ||
+      (offset < cursor.deliveredMark && cursor.inFlight.has(offset)) ||
+      (cursor.transit.size > 0 && cursor.transit.has(offset))
+    );
   }
 }
 
