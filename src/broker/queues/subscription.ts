@@ -172,6 +172,11 @@ export class Subscription implements ConsumerOwner {
       if (transit.size > 0 && transit.has(offset)) continue;
       if (cursor.ack(offset)) changed = true;
     }
+    // Acks come in delivery order: drop the settled front of the deadline queue now rather than
+    // at the next deadline tick, so its entries die young (fewer survivors per scavenge).
+    const deadlines = consumer.deadlines;
+    for (let front = deadlines.peek(); front !== undefined && (!front.isLive || front.isExtended); front = deadlines.peek())
+      deadlines.shift();
     if (changed) {
       state.ctx.journal.touch(cursor);
       this.schedulePump();
