@@ -388,15 +388,17 @@ export class AppendWriter {
     for (let group = this.inflight.shift(); group !== undefined; group = this.inflight.shift()) later.push(group);
     for (const group of later) await group.settled;
     const again: PendingAppend[] = [];
+    const refused: [PendingAppend, FerryError][] = [];
     const writeFailure = failed.writeError === undefined ? null : toFerryError(failed.writeError, ErrorCode.STORAGE_ERROR);
     for (const group of [failed, ...later]) {
       for (const item of group.items) {
         const invalid = group.invalid?.get(item);
-        if (invalid !== undefined) item.reject(invalid);
-        else if (group === failed && writeFailure !== null) item.reject(writeFailure);
+        if (invalid !== undefined) refused.push([item, invalid]);
+        else if (group === failed && writeFailure !== null) refused.push([item, writeFailure]);
         else again.push(item);
       }
     }
+    // Refusals wait for the cut below: an appender that hears back finds the file as it was.
     try {
       await failed.segment.log.truncate(failed.position);
     } catch (error) {
@@ -407,6 +409,7 @@ export class AppendWriter {
         'could not cut the tail of a failed write',
       );
     }
+    for (const [item, error] of refused) item.reject(error);
     for (let i = again.length - 1; i >= 0; i--) this.queue.unshift(again[i]!);
     this.pendingPosition = failed.position;
     this.pendingOffset = failed.firstOffset;
