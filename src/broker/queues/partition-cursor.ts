@@ -3,6 +3,7 @@ import { Deque } from '../../storage/deque.ts';
 import type { Partition } from '../partition.ts';
 import type { QueueConsumerHandle } from './consumer.ts';
 import { MessageReader } from './message-reader.ts';
+import { OffsetMap } from './offset-map.ts';
 import { RangeSet } from './range-set.ts';
 import type { CursorState } from './state-codec.ts';
 import type { QueueMessage } from './types.ts';
@@ -40,8 +41,8 @@ export class PartitionCursor {
   deliveredMark: number;
   /** Delivery counts of records delivered and not yet acked. After a restart, offsets below the
    *  delivered mark without an entry count as delivered once. Bounded by maxUnackedPerPartition. */
-  readonly counts = new Map<number, number>();
-  readonly inFlight = new Map<number, InFlight>();
+  readonly counts = new OffsetMap<number>();
+  readonly inFlight = new OffsetMap<InFlight>();
   /** Records on their way to the dead-letter topic: neither delivered nor acked yet. */
   readonly transit = new Set<number>();
   /** Redelivered records read back from the log but not yet placed with a consumer. */
