@@ -1,26 +1,24 @@
 const EMPTY = -1;
-const MIN_CAPACITY = 16;
+const MIN_CAPACITY = 64;
+/** The ring stops growing here (8 MiB of keys); further keys live in the overflow map. */
+const MAX_CAPACITY = 1 << 20;
 
 /**
- * A map from offsets (non-negative safe integers) to values: an open-addressing table with linear
- * probing, indexed by the offset itself. A cursor's in-flight records and delivery counts are keyed
- * by offsets that are mostly consecutive, so they land in consecutive slots without hashing; in the
- * network queue bench `Map#set`/`delete` on these two maps were the largest single cost of the
- * broker's dispatch and ack path. Deletion shifts the following entries back (no tombstones), so
- * churn never degrades probes. `keys()`, `values()` and `entries()` return copies: callers may
- * delete while they walk them. Iteration order is unspecified.
+ * A map from offsets (non-negative safe integers) to values for a cursor's in-flight records and
+ * delivery counts. Their offsets sit mostly in a window just above the ack floor, so each goes
+ * straight into the ring slot `offset mod capacity` (no hashing, no probing); a key whose slot a
+ * different offset holds (a record stuck far behind the window) goes to an overflow `Map`, and the
+ * ring doubles when the overflow grows past a quarter of the entries. In the network queue bench
+ * `Map#set`/`delete` on these two maps were the largest single cost of dispatch and acks.
+ * `keys()`, `values()` and `entries()` return copies (callers may delete while walking them);
+ * iteration order is unspecified.
  */
 export class OffsetMap<V> {
-  private keyAt: Float64Array;
-  private valueAt: (V | undefined)[];
-  private mask: number;
+  private keyAt = new Float64Array(MIN_CAPACITY).fill(EMPTY);
+  private valueAt: (V | undefined)[] = new Array<V | undefined>(MIN_CAPACITY).fill(undefined);
+  private mask = MIN_CAPACITY - 1;
+  private readonly overflow = new Map<number, V>();
   private count = 0;
-
-  constructor() {
-    this.keyAt = new Float64Array(MIN_CAPACITY).fill(EMPTY);
-    this.valueAt = new Array<V | undefined>(MIN_CAPACITY).fill(undefined);
-    this.mask = MIN_CAPACITY - 1;
-  }
 
   get size(): number {
     return this.count;
@@ -28,100 +26,71 @@ export class OffsetMap<V> {
 
   get(offset: number): V | undefined {
     if (!(offset >= 0)) return undefined; // -1 marks an empty slot
-    const keys = this.keyAt;
-    const mask = this.mask;
-    for (let i = this.slotOf(offset); ; i = (i + 1) & mask) {
-      const key = keys[i]!;
-      if (key === offset) return this.valueAt[i];
-      if (key === EMPTY) return undefined;
-    }
+    const i = this.slotOf(offset);
+    if (this.keyAt[i] === offset) return this.valueAt[i];
+    return this.overflow.size === 0 ? undefined : this.overflow.get(offset);
   }
 
   has(offset: number): boolean {
     if (!(offset >= 0)) return false;
-    const keys = this.keyAt;
-    const mask = this.mask;
-    for (let i = this.slotOf(offset); ; i = (i + 1) & mask) {
-      const key = keys[i]!;
-      if (key === offset) return true;
-      if (key === EMPTY) return false;
-    }
+    if (this.keyAt[this.slotOf(offset)] === offset) return true;
+    return this.overflow.size !== 0 && this.overflow.has(offset);
   }
 
   set(offset: number, value: V): this {
     if (!(offset >= 0 && offset <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`not an offset: ${offset}`);
-    const keys = this.keyAt;
-    const mask = this.mask;
-    for (let i = this.slotOf(offset); ; i = (i + 1) & mask) {
-      const key = keys[i]!;
-      if (key === offset) {
-        this.valueAt[i] = value;
-        return this;
-      }
-      if (key === EMPTY) {
-        keys[i] = offset;
-        this.valueAt[i] = value;
-        this.count++;
-        if (this.count * 2 > keys.length) this.resize(keys.length * 2);
-        return this;
-      }
+    const i = this.slotOf(offset);
+    const key = this.keyAt[i]!;
+    if (key === offset) {
+      this.valueAt[i] = value;
+      return this;
     }
+    if (key === EMPTY && !(this.overflow.size !== 0 && this.overflow.has(offset))) {
+      this.keyAt[i] = offset;
+      this.valueAt[i] = value;
+      this.count++;
+      return this;
+    }
+    const overflow = this.overflow;
+    if (!overflow.has(offset)) this.count++;
+    overflow.set(offset, value);
+    // Grow while the ring is small next to its entries: a few stuck records far apart stay in
+    // the overflow instead of inflating the ring.
+    const capacity = this.keyAt.length;
+    if (overflow.size > 16 && overflow.size * 4 > this.count && capacity < this.count * 4 && capacity < MAX_CAPACITY)
+      this.resize(capacity * 2);
+    return this;
   }
 
   delete(offset: number): boolean {
     if (!(offset >= 0)) return false;
-    const keys = this.keyAt;
-    const values = this.valueAt;
-    const mask = this.mask;
-    let i = this.slotOf(offset);
-    for (; ; i = (i + 1) & mask) {
-      const key = keys[i]!;
-      if (key === offset) break;
-      if (key === EMPTY) return false;
+    const i = this.slotOf(offset);
+    if (this.keyAt[i] === offset) {
+      this.keyAt[i] = EMPTY;
+      this.valueAt[i] = undefined;
+      this.count--;
+      return true;
     }
-    // Backward-shift: move later entries of the probe run into the hole when their home slot
-    // does not lie in (hole, j], so every remaining key stays reachable from its home slot.
-    let hole = i;
-    for (let j = (i + 1) & mask; keys[j] !== EMPTY; j = (j + 1) & mask) {
-      const home = this.slotOf(keys[j]!);
-      const isBetween = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (isBetween) continue;
-      keys[hole] = keys[j]!;
-      values[hole] = values[j];
-      hole = j;
+    if (this.overflow.size !== 0 && this.overflow.delete(offset)) {
+      this.count--;
+      return true;
     }
-    keys[hole] = EMPTY;
-    values[hole] = undefined;
-    this.count--;
-    if (keys.length > MIN_CAPACITY && this.count * 8 < keys.length) this.resize(keys.length / 2);
-    return true;
-  }
-
-  clear(): void {
-    this.keyAt = new Float64Array(MIN_CAPACITY).fill(EMPTY);
-    this.valueAt = new Array<V | undefined>(MIN_CAPACITY).fill(undefined);
-    this.mask = MIN_CAPACITY - 1;
-    this.count = 0;
+    return false;
   }
 
   keys(): number[] {
-    const out: number[] = [];
-    const keys = this.keyAt;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) out.push(keys[i]!);
-    return out;
+    return this.entries().map((entry) => entry[0]);
   }
 
   values(): V[] {
-    const out: V[] = [];
-    const keys = this.keyAt;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) out.push(this.valueAt[i]!);
-    return out;
+    return this.entries().map((entry) => entry[1]);
   }
 
   entries(): [number, V][] {
     const out: [number, V][] = [];
     const keys = this.keyAt;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== EMPTY) out.push([keys[i]!, this.valueAt[i]!]);
+    for (const entry of this.overflow) out.push(entry);
     return out;
   }
 
@@ -129,26 +98,18 @@ export class OffsetMap<V> {
     return this.entries()[Symbol.iterator]();
   }
 
-  /** Home slot: the offset's low bits (offsets above 2^31 take the exact remainder). */
+  /** The offset's low bits (offsets at 2^31 and above take the exact remainder). */
   private slotOf(offset: number): number {
     return offset <= 0x7fff_ffff ? offset & this.mask : offset % (this.mask + 1);
   }
 
   private resize(capacity: number): void {
-    const oldKeys = this.keyAt;
-    const oldValues = this.valueAt;
+    const entries = this.entries();
     this.keyAt = new Float64Array(capacity).fill(EMPTY);
     this.valueAt = new Array<V | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;
-    const keys = this.keyAt;
-    const mask = this.mask;
-    for (let k = 0; k < oldKeys.length; k++) {
-      const offset = oldKeys[k]!;
-      if (offset === EMPTY) continue;
-      let i = this.slotOf(offset);
-      while (keys[i] !== EMPTY) i = (i + 1) & mask;
-      keys[i] = offset;
-      this.valueAt[i] = oldValues[k];
-    }
+    this.overflow.clear();
+    this.count = 0;
+    for (const [offset, value] of entries) this.set(offset, value);
   }
 }
