@@ -2,6 +2,8 @@ const EMPTY = -1;
 const MIN_CAPACITY = 64;
 /** The ring stops growing here (8 MiB of keys); further keys live in the overflow map. */
 const MAX_CAPACITY = 1 << 20;
+/** Rings this small are kept whatever their fill. */
+const SHRINK_ABOVE = 1024;
 
 /**
  * A map from offsets (non-negative safe integers) to values for a cursor's in-flight records and
@@ -22,6 +24,11 @@ export class OffsetMap<V> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Slots in the ring (its memory is 16 bytes a slot). */
+  get capacity(): number {
+    return this.keyAt.length;
   }
 
   get(offset: number): V | undefined {
@@ -69,13 +76,22 @@ export class OffsetMap<V> {
       this.keyAt[i] = EMPTY;
       this.valueAt[i] = undefined;
       this.count--;
+      this.shrinkIfSparse();
       return true;
     }
     if (this.overflow.size !== 0 && this.overflow.delete(offset)) {
       this.count--;
+      this.shrinkIfSparse();
       return true;
     }
     return false;
+  }
+
+  /** Gives back a ring grown for a burst once it is mostly empty (growth needs the ring under
+   *  4x the entries, so a halved ring at 1/16 full does not grow back at once). */
+  private shrinkIfSparse(): void {
+    const capacity = this.keyAt.length;
+    if (capacity > SHRINK_ABOVE && this.count * 16 < capacity) this.resize(capacity / 2);
   }
 
   keys(): number[] {

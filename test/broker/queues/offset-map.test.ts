@@ -30,3 +30,18 @@ test('offset map answers like a Map under random sets, deletes and gets, with sp
   assert.equal(m.delete(-1), false);
   assert.equal(m.get(-1), undefined);
 });
+
+test('offset map grows for a burst of consecutive offsets and gives the ring back when they are acked', () => {
+  const map = new OffsetMap<number>();
+  for (let offset = 0; offset < 100_000; offset++) map.set(offset, offset * 2);
+  assert.equal(map.size, 100_000);
+  for (let offset = 0; offset < 100_000; offset++) if (offset % 10_000 !== 0) assert.equal(map.delete(offset), true);
+  assert.equal(map.size, 10);
+  for (let offset = 0; offset < 100_000; offset += 10_000) assert.equal(map.get(offset), offset * 2);
+  assert.equal(map.has(5), false);
+  assert.deepEqual(
+    map.keys().sort((a, b) => a - b),
+    [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000],
+  );
+  assert.ok(map.capacity <= 1024, `the ring shrank back (${map.capacity} slots)`);
+});
