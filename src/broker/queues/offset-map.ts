@@ -3,7 +3,7 @@ const MIN_CAPACITY = 64;
 /** The ring stops growing here (8 MiB of keys); further keys live in the overflow map. */
 const MAX_CAPACITY = 1 << 20;
 /** Rings this small (1 MiB) are kept whatever their fill: shrinking smaller ones made the ring
- *  shrink and regrow as in-flight counts swung in the network bench (+10% broker CPU). */
+ *  shrink and regrow whenever the in-flight count swung (every dip of a busy partition). */
 const SHRINK_ABOVE = 1 << 16;
 
 /**
@@ -22,6 +22,8 @@ export class OffsetMap<V> {
   private mask = MIN_CAPACITY - 1;
   private readonly overflow = new Map<number, V>();
   private count = 0;
+  /** Below this many entries the ring halves (0: never; set by resize). */
+  private shrinkBelow = 0;
 
   get size(): number {
     return this.count;
@@ -77,12 +79,12 @@ export class OffsetMap<V> {
       this.keyAt[i] = EMPTY;
       this.valueAt[i] = undefined;
       this.count--;
-      this.shrinkIfSparse();
+      if (this.count < this.shrinkBelow) this.shrink();
       return true;
     }
     if (this.overflow.size !== 0 && this.overflow.delete(offset)) {
       this.count--;
-      this.shrinkIfSparse();
+      if (this.count < this.shrinkBelow) this.shrink();
       return true;
     }
     return false;
@@ -90,9 +92,8 @@ export class OffsetMap<V> {
 
   /** Gives back a ring grown for a burst once it is mostly empty (growth needs the ring under
    *  4x the entries, so a halved ring at 1/16 full does not grow back at once). */
-  private shrinkIfSparse(): void {
-    const capacity = this.keyAt.length;
-    if (capacity > SHRINK_ABOVE && this.count * 16 < capacity) this.resize(capacity / 2);
+  private shrink(): void {
+    this.resize(this.keyAt.length / 2);
   }
 
   keys(): number[] {
@@ -125,6 +126,7 @@ export class OffsetMap<V> {
     this.keyAt = new Float64Array(capacity).fill(EMPTY);
     this.valueAt = new Array<V | undefined>(capacity).fill(undefined);
     this.mask = capacity - 1;
+    this.shrinkBelow = capacity > SHRINK_ABOVE ? capacity / 16 : 0;
     this.overflow.clear();
     this.count = 0;
     for (const [offset, value] of entries) this.set(offset, value);
