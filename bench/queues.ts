@@ -82,6 +82,42 @@ const PRODUCE_IN_FLIGHT = 4;
 /** The producer stays at most this far ahead of the acks (the backlog then lives on disk). */
 const MAX_AHEAD = 200_000;
 
+/**
+ * Both shared-subscription runs: counts acknowledged records towards the run's total and keeps
+ * every producer at most MAX_AHEAD records ahead of the acks, so the bench measures the
+ * broker's steady state rather than a backlog it builds up.
+ */
+class AckFlow {
+  acked = 0;
+  produced = 0;
+  readonly done: Promise<void>;
+  private readonly total: number;
+  private resolveDone!: () => void;
+  private waiting: (() => void)[] = [];
+
+  constructor(total: number) {
+    this.total = total;
+    this.done = new Promise<void>((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  readonly onAcked = (count: number): void => {
+    this.acked += count;
+    if (this.acked >= this.total) this.resolveDone();
+    if (this.waiting.length > 0 && this.produced - this.acked < MAX_AHEAD) {
+      const woken = this.waiting;
+      this.waiting = [];
+      for (const wake of woken) wake();
+    }
+  };
+
+  /** Resolves once a producer may send more (every waiting producer wakes, not only the last). */
+  async roomToProduce(): Promise<void> {
+    while (this.produced - this.acked >= MAX_AHEAD) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
@@ -127,23 +163,9 @@ async function sharedRun(): Promise<SharedResult> {
     value: Buffer.alloc(RECORD_BYTES, 97 + (i % 26)),
   }));
   const template = encodeRecordBatch({ records });
-  let acked = 0;
-  let produced = 0;
+  const flow = new AckFlow(sharedRecords);
+  const onAcked = flow.onAcked;
   let producedAtMs = 0;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((resolve) => {
-    resolveDone = resolve;
-  });
-  let wakeProducer: (() => void) | null = null;
-  const onAcked = (count: number): void => {
-    acked += count;
-    if (acked >= sharedRecords) resolveDone();
-    if (wakeProducer !== null && produced - acked < MAX_AHEAD) {
-      const wake = wakeProducer;
-      wakeProducer = null;
-      wake();
-    }
-  };
   const consumers: QueueConsumer[] = [];
   const one = [0];
   for (let c = 0; c < CONSUMERS; c++) {
@@ -180,28 +202,24 @@ async function sharedRun(): Promise<SharedResult> {
   const started = performance.now();
   const trace =
     process.env.FERRY_BENCH_TRACE === '1'
-      ? setInterval(() => console.log(Math.round(performance.now() - started), produced, acked), 100)
+      ? setInterval(() => console.log(Math.round(performance.now() - started), flow.produced, flow.acked), 100)
       : null;
   const producer = async (): Promise<void> => {
-    while (produced < sharedRecords) {
-      if (produced - acked >= MAX_AHEAD) {
-        await new Promise<void>((resolve) => {
-          wakeProducer = resolve;
-        });
-        continue;
-      }
-      produced += RECORDS_PER_BATCH;
+    while (flow.produced < sharedRecords) {
+      await flow.roomToProduce();
+      if (flow.produced >= sharedRecords) break;
+      flow.produced += RECORDS_PER_BATCH;
       await broker.produce({ topic: 'bench', partition: 0, batches: Buffer.from(template), acks: -1 });
     }
     producedAtMs = performance.now();
   };
-  await Promise.all([...Array.from({ length: PRODUCE_IN_FLIGHT }, producer), done]);
+  await Promise.all([...Array.from({ length: PRODUCE_IN_FLIGHT }, producer), flow.done]);
   if (trace !== null) clearInterval(trace);
   const seconds = (performance.now() - started) / 1000;
   const result = {
-    ackedPerSec: Math.round(acked / seconds),
+    ackedPerSec: Math.round(flow.acked / seconds),
     seconds: Math.round(seconds * 100) / 100,
-    producedPerSec: Math.round(produced / ((producedAtMs - started) / 1000)),
+    producedPerSec: Math.round(flow.produced / ((producedAtMs - started) / 1000)),
   };
   for (const consumer of consumers) await consumer.close();
   await closeBroker(broker, dir);
@@ -400,22 +418,8 @@ async function networkRun(): Promise<NetworkResult> {
   const subscriptions = await Promise.all(
     consumerClients.map((client) => client.subscribe({ topic: 'bench', subscription: 'workers', prefetch: PREFETCH })),
   );
-  let acked = 0;
-  let produced = 0;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((resolve) => {
-    resolveDone = resolve;
-  });
-  let wakeProducer: (() => void) | null = null;
-  const onAcked = (count: number): void => {
-    acked += count;
-    if (acked >= sharedRecords) resolveDone();
-    if (wakeProducer !== null && produced - acked < MAX_AHEAD) {
-      const wake = wakeProducer;
-      wakeProducer = null;
-      wake();
-    }
-  };
+  const flow = new AckFlow(sharedRecords);
+  const onAcked = flow.onAcked;
   const brokerCpuBefore = await brokerCpuUs();
   const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
@@ -452,18 +456,18 @@ async function networkRun(): Promise<NetworkResult> {
   const value = Buffer.alloc(RECORD_BYTES, 97);
   const batch = Array.from({ length: RECORDS_PER_BATCH }, () => ({ topic: 'bench', value }));
   const inFlight = new Set<Promise<unknown>>();
-  while (produced < sharedRecords) {
-    while (produced - acked >= MAX_AHEAD) await new Promise<void>((resolve) => (wakeProducer = resolve));
-    const count = Math.min(RECORDS_PER_BATCH, sharedRecords - produced);
+  while (flow.produced < sharedRecords) {
+    await flow.roomToProduce();
+    const count = Math.min(RECORDS_PER_BATCH, sharedRecords - flow.produced);
     const sent = producer.sendBatch(count === RECORDS_PER_BATCH ? batch : batch.slice(0, count));
-    produced += count;
+    flow.produced += count;
     inFlight.add(sent);
     sent.finally(() => inFlight.delete(sent));
     if (inFlight.size >= PRODUCE_IN_FLIGHT * 4) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   const producedMs = performance.now() - started;
-  await done;
+  await flow.done;
   const seconds = (performance.now() - started) / 1000;
   const clientCpu = process.cpuUsage(clientCpuBefore);
   const brokerCpu = (await brokerCpuUs()) - brokerCpuBefore;
