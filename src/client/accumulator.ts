@@ -6,6 +6,16 @@ export interface AccumulatorOptions {
   lingerMs: number;
   /** Called with each batch as it is sealed (full, lingered, or flushed). */
   onSealed: (batch: ProducerBatch) => void;
+  /**
+   * A sealed batch of the partition that is still waiting for a request slot and not yet
+   * encoded, if any. New records join it instead of opening a batch of their own: while the
+   * pipeline is full, a partition's records gather into one batch (as Kafka's accumulator keeps
+   * a ready batch appendable until the sender drains it), instead of queueing many tiny batches
+   * that each wait for a slot and an fsync.
+   */
+  appendableQueued?: (topic: string, partition: number) => ProducerBatch | undefined;
+  /** Called after linger sealed batches: the sender may send them now, not a loop turn later. */
+  afterLinger?: () => void;
 }
 
 /**
@@ -19,6 +29,7 @@ export class Accumulator {
   private readonly open = new Map<string, Map<number, ProducerBatch>>();
   private openCount = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
+  private lingerImmediate: NodeJS.Immediate | null = null;
 
   constructor(options: AccumulatorOptions) {
     this.options = options;
@@ -42,6 +53,11 @@ export class Accumulator {
       batch = undefined;
     }
     if (!batch) {
+      const queued = this.options.appendableQueued?.(topic, partition);
+      if (queued && queued.estimatedBytes + estimatedBytes <= this.options.batchBytes) {
+        queued.add(record, estimatedBytes);
+        return queued;
+      }
       batch = new ProducerBatch(topic, partition, Date.now());
       byPartition.set(partition, batch);
       this.openCount++;
@@ -63,7 +79,9 @@ export class Accumulator {
 
   close(): void {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.lingerImmediate) clearImmediate(this.lingerImmediate);
     this.lingerTimer = null;
+    this.lingerImmediate = null;
   }
 
   private seal(byPartition: Map<number, ProducerBatch>, batch: ProducerBatch): void {
@@ -73,6 +91,16 @@ export class Accumulator {
   }
 
   private armLinger(): void {
+    if (this.options.lingerMs === 0) {
+      // setTimeout(0) waits a whole millisecond; linger 0 means "once the caller's synchronous
+      // sends are in", which is the end of this loop turn.
+      this.lingerImmediate ??= setImmediate(() => {
+        this.lingerImmediate = null;
+        this.sealAll();
+        this.options.afterLinger?.();
+      });
+      return;
+    }
     if (this.lingerTimer) return;
     this.lingerTimer = setTimeout(() => this.onLinger(), this.options.lingerMs);
   }
@@ -89,6 +117,7 @@ export class Accumulator {
         else oldestLeftMs = Math.min(oldestLeftMs, this.options.lingerMs - ageMs);
       }
     }
+    this.options.afterLinger?.();
     if (this.openCount > 0)
       this.lingerTimer = setTimeout(() => this.onLinger(), Number.isFinite(oldestLeftMs) ? oldestLeftMs : this.options.lingerMs);
   }

@@ -127,6 +127,8 @@ export class Producer {
         this.defaultPartitioner.onBatchSealed(batch.topic, batch.partition, this.partitionCounts.get(batch.topic) ?? 1);
         this.sender.enqueue(batch);
       },
+      appendableQueued: (topic, partition) => this.sender.appendableQueued(topic, partition),
+      afterLinger: () => this.sender.drainNow(),
     });
     // New partitions show up within this period.
     this.metadataTimer = setInterval(() => this.refreshPartitionCounts(), 30_000);

@@ -91,6 +91,15 @@ export class Sender {
     this.scheduleDrain();
   }
 
+  /** The last batch waiting in a partition's queue, while it can still take records: not yet
+   *  encoded (so not sent, not stamped with a sequence, not a retry). */
+  appendableQueued(topic: string, partition: number): ProducerBatch | undefined {
+    const queue = this.queues.get(topic)?.get(partition);
+    if (!queue || queue.retrying.length > 0) return undefined;
+    const last = queue.ready[queue.ready.length - 1];
+    return last && last.encoded === null && !last.isDone ? last : undefined;
+  }
+
   /** Fails everything queued (the producer is being torn down). */
   abort(error: FerryError): void {
     this.fatalError = error;
@@ -126,6 +135,11 @@ export class Sender {
       this.isDrainScheduled = false;
       this.drain();
     });
+  }
+
+  /** Sends what is ready now (the caller is already past the current loop turn). */
+  drainNow(): void {
+    this.drain();
   }
 
   private drain(): void {

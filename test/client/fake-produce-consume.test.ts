@@ -138,3 +138,52 @@ test('a record the encoder refuses fails alone; the producer carries on', async 
   });
   assert.equal((await producer.send({ topic: 'bad-ts', value: 'still fine' })).offset, 1);
 });
+
+test('while every request slot is busy, records sent in later turns gather into one queued batch', async (t) => {
+  const { client, broker } = await setup(t);
+  await client.admin().createTopic({ name: 'gather', partitions: 1 });
+  let produceCalls = 0;
+  // The first produce is answered late, so the single slot stays busy while 20 more sends arrive.
+  broker.produceDelayMs = () => (produceCalls++ === 0 ? 100 : 0);
+  const producer = client.producer({ lingerMs: 0, maxInFlight: 1 });
+  const receipts = [producer.send({ topic: 'gather', value: 'r0' })];
+  for (let i = 1; i <= 20; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    receipts.push(producer.send({ topic: 'gather', value: `r${i}` }));
+  }
+  const offsets = (await Promise.all(receipts)).map((m) => m.offset);
+  assert.deepEqual(
+    offsets,
+    Array.from({ length: 21 }, (_, i) => i),
+  );
+  assert.equal(broker.produceLog.filter((p) => p.topic === 'gather').length, 2, 'one request for r0, one for the 20 that waited');
+  const consumer = client.consumer({ topics: ['gather'], fromBeginning: true });
+  const messages = await take(consumer, 21);
+  assert.deepEqual(
+    messages.map((m) => m.value!.toString()),
+    Array.from({ length: 21 }, (_, i) => `r${i}`),
+  );
+  await consumer.close();
+});
+
+test('a queued batch that would pass batchBytes is not grown: the next record opens a new batch', async (t) => {
+  const { client, broker } = await setup(t);
+  await client.admin().createTopic({ name: 'capped', partitions: 1 });
+  let produceCalls = 0;
+  broker.produceDelayMs = () => (produceCalls++ === 0 ? 100 : 0);
+  const producer = client.producer({ lingerMs: 0, maxInFlight: 1, batchBytes: 1024 });
+  const value = Buffer.alloc(300);
+  const receipts = [producer.send({ topic: 'capped', value })];
+  for (let i = 1; i <= 9; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    receipts.push(producer.send({ topic: 'capped', value }));
+  }
+  const offsets = (await Promise.all(receipts)).map((m) => m.offset);
+  assert.deepEqual(
+    offsets,
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  // 9 waiting records of ~300 B in batches of at most 1 KiB: more than one request, fewer than 9.
+  const requests = broker.produceLog.filter((p) => p.topic === 'capped').length;
+  assert.ok(requests > 2 && requests < 10, `requests: ${requests}`);
+});
