@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { preloadCrc32c } from '../common/crc32c.ts';
 import { ErrorCode, type FerryError, toFerryError } from '../common/errors.ts';
 import {
   BatchField,
@@ -123,6 +124,9 @@ export class AppendWriter {
   constructor(host: AppendHost) {
     this.host = host;
     this.groupCommit = new GroupCommit<PendingAppend>(this.syncActiveSegment, this.settleSynced);
+    // Loading the fast CRC-32C takes 60-100 ms once per process: pay it when logs open, not on
+    // the first large append.
+    preloadCrc32c();
   }
 
   get syncCount(): number {
