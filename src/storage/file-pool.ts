@@ -273,6 +273,21 @@ export class PooledFile {
     }
   }
 
+  /**
+   * Writes `data` at `position` on this thread and returns true when the descriptor is open and
+   * its file writes `totalBytes` that way (StorageFile.tryWriteSync); otherwise writes nothing and
+   * returns false, and the caller uses `write`/`writev`. Throws the write's error.
+   */
+  tryWriteSync(data: readonly Buffer[], position: number, totalBytes: number): boolean {
+    const handle = this.acquireOpen();
+    if (handle === null) return false;
+    try {
+      return handle.tryWriteSync?.(data, position, totalBytes) === true;
+    } finally {
+      this.release();
+    }
+  }
+
   async sync(): Promise<void> {
     const handle = await this.acquire();
     try {

@@ -21,6 +21,11 @@ export interface StorageFile {
    *  uses it to write appends queued together without copying them into one buffer; a file
    *  without it gets the concatenation through `write`. */
   writev?(data: readonly Buffer[], position: number): Promise<void>;
+  /** Optional: writes all of `data`, back to back, at `position` on the calling thread and
+   *  returns true, or writes nothing and returns false when `totalBytes` is above the file
+   *  system's bound for such writes. Throws on an I/O error. Storage uses it for small appends
+   *  under flush `always` (one thread-pool hop, the fdatasync, instead of two). */
+  tryWriteSync?(data: readonly Buffer[], position: number, totalBytes: number): boolean;
   /** fdatasync: resolves when everything written so far is on stable storage. */
   sync(): Promise<void>;
   truncate(length: number): Promise<void>;
