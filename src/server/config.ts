@@ -7,6 +7,7 @@ import { DEFAULT_HTTP_MAX_BODY_BYTES } from '../protocols/http/server.ts';
 import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
+import { DEFAULT_SYNC_WRITE_MAX_BYTES } from '../storage/node-file-system.ts';
 import {
   autoOrInteger,
   boolean,
@@ -95,6 +96,11 @@ const storageOptions = {
   ),
   maxOpenFiles: integer(4096, 'File descriptors held open across all logs; an LRU closes the rest.', 16),
   retentionCheckIntervalMs: integer(5 * 60 * 1000, 'How often retention runs over every log.', 1),
+  syncWriteMaxBytes: integer(
+    DEFAULT_SYNC_WRITE_MAX_BYTES,
+    'With flushPolicy always: appends written together up to this size are written on the main thread, so the fdatasync is their only thread-pool hop; 0 = always use the pool.',
+    0,
+  ),
 } satisfies Record<string, OptionSpec<unknown>>;
 
 // Defaults come from the native server's own table (src/protocols/native/limits.ts).

@@ -11,6 +11,7 @@ import { type HttpPlugin, type HttpServer, startHttpServer } from '../protocols/
 import { type KafkaServer, startKafkaServer } from '../protocols/kafka/server.ts';
 import { type NativeServer, startNativeServer } from '../protocols/native/server.ts';
 import { openLogManager } from '../storage/log-manager.ts';
+import { NodeFileSystem } from '../storage/node-file-system.ts';
 import type { LogManager } from '../storage/types.ts';
 import type { FerryConfig } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
@@ -74,6 +75,7 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       logger: logger.child({ component: 'storage' }),
       defaults,
       maxOpenFiles: config.storage.maxOpenFiles,
+      fs: new NodeFileSystem({ syncWriteMaxBytes: config.storage.syncWriteMaxBytes }),
       retentionCheckIntervalMs: config.storage.retentionCheckIntervalMs,
     });
     logs = openedLogs;
