@@ -1,8 +1,8 @@
 /**
  * Storage throughput and latency, each figure next to a plain `node:fs` loop doing the same I/O.
  *
- *   npm run bench:storage -- [--quick] [--seconds N] [--repeat N] [--only TEXT] [--dir PATH]
- *                            [--segment-bytes N] [--no-json]
+ *   npm run bench:storage -- [--quick] [--seconds N] [--repeat N] [--only TEXT[,TEXT...]] [--dir PATH]
+ *                            [--segment-bytes N] [--sync-write-max-bytes N] [--no-json]
  *
  * Appends: 100 B and 1 KiB records, in batches of 16 KiB and 1 MiB, under flush `always`,
  * `interval` (100 ms) and `none`, with 1 and 64 concurrent appenders on one partition. Reads: the
@@ -39,6 +39,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { preloadCrc32c } from '../src/common/crc32c.ts';
 import { silentLogger } from '../src/common/logger.ts';
 import {
   BATCH_HEADER_BYTES,
@@ -50,7 +51,7 @@ import {
 } from '../src/common/record-batch-header.ts';
 import { DEFAULT_LOG_CONFIG } from '../src/storage/log-config.ts';
 import { openLogManager } from '../src/storage/log-manager.ts';
-import { NodeFileSystem } from '../src/storage/node-file-system.ts';
+import { DEFAULT_SYNC_WRITE_MAX_BYTES, NodeFileSystem } from '../src/storage/node-file-system.ts';
 import type { FlushPolicy, LogManager, PartitionLog } from '../src/storage/types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -64,6 +65,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     dir: { type: 'string' },
     'segment-bytes': { type: 'string' },
+    'sync-write-max-bytes': { type: 'string' },
     'no-json': { type: 'boolean', default: false },
   },
 });
@@ -71,10 +73,15 @@ const { values: flags } = parseArgs({
 const isQuick = flags.quick === true;
 const caseSeconds = Number(flags.seconds ?? (isQuick ? 0.5 : 2));
 const repeat = Number(flags.repeat ?? (isQuick ? 1 : 3));
-const only = flags.only;
+/** `--only a,b`: rows whose name contains any of the comma-separated texts. */
+const onlyTexts = flags.only?.split(',').filter((text) => text.length > 0);
+const isSelected = (name: string): boolean => onlyTexts === undefined || onlyTexts.some((text) => name.includes(text));
 /** Ferry's segment size: the default rolls (and, under `none`, syncs the closed segment in the
  *  background) once per GiB, which a 1 GB/s run meets within its first second. */
 const segmentBytes = Number(flags['segment-bytes'] ?? DEFAULT_LOG_CONFIG.segmentBytes);
+/** Ferry's NodeFileSystem bound for writing small appends under `always` on the main thread
+ *  (0 sends every write to the thread pool, as before that path existed). */
+const syncWriteMaxBytes = Number(flags['sync-write-max-bytes'] ?? DEFAULT_SYNC_WRITE_MAX_BYTES);
 const repoDir = path.resolve(import.meta.dirname, '..');
 
 const RECORD_SIZES = [100, 1024] as const;
@@ -223,7 +230,7 @@ async function drive(
 async function openBenchLog(dir: string, flush: FlushPolicy): Promise<{ manager: LogManager; log: PartitionLog }> {
   const manager = await openLogManager({
     dataDir: dir,
-    fs: new NodeFileSystem(),
+    fs: new NodeFileSystem({ syncWriteMaxBytes }),
     logger: silentLogger,
     defaults: { ...DEFAULT_LOG_CONFIG, flush, maxBatchBytes: 2 * 1024 * 1024, segmentBytes },
   });
@@ -433,7 +440,7 @@ async function measure(
   plain: (dir: string) => Promise<Throughput>,
   root: string,
 ): Promise<Row | null> {
-  if (only !== undefined && !name.includes(only)) return null;
+  if (!isSelected(name)) return null;
   const ferryRuns: Throughput[] = [];
   const plainRuns: Throughput[] = [];
   for (let run = 0; run < repeat; run++) {
@@ -500,7 +507,7 @@ async function main(): Promise<void> {
   // The machine may be shared: the load average says how much the figures can be trusted.
   const loadAtStart = os.loadavg();
   console.log(
-    `ferry storage bench: ${caseSeconds}s per case, median of ${repeat}, segmentBytes ${segmentBytes}, data in ${root}, node ${process.version}, ${os.cpus().length} cpus, load average ${loadAtStart.map((load) => load.toFixed(1)).join(' ')}`,
+    `ferry storage bench: ${caseSeconds}s per case, median of ${repeat}, segmentBytes ${segmentBytes}, syncWriteMaxBytes ${syncWriteMaxBytes}, crc32c ${preloadCrc32c()}, data in ${root}, node ${process.version}, ${os.cpus().length} cpus, load average ${loadAtStart.map((load) => load.toFixed(1)).join(' ')}`,
   );
   const rows: Row[] = [];
   try {
@@ -534,7 +541,7 @@ async function main(): Promise<void> {
 
     for (const batchBytes of BATCH_SIZES) {
       const name = `read ${sizeName(1024)}x${sizeName(batchBytes)} maxBytes ${sizeName(READ_MAX_BYTES)}`;
-      if (only !== undefined && !name.includes(only)) continue;
+      if (!isSelected(name)) continue;
       // All read the same files: Ferry's segments, written once, page cache warm for all.
       const dir = await fs.mkdtemp(path.join(root, 'read-'));
       await fillForReads(dir, buildBatch(1024, batchBytes));
@@ -594,6 +601,8 @@ async function main(): Promise<void> {
       caseSeconds,
       repeat,
       segmentBytes,
+      syncWriteMaxBytes,
+      crc32c: preloadCrc32c(),
       date: new Date().toISOString(),
     };
     writeFileSync(file, `${JSON.stringify({ meta, rows }, null, 2)}\n`);
