@@ -8,6 +8,7 @@ import { DEFAULT_KAFKA_LIMITS as K } from '../protocols/kafka/limits.ts';
 import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
 import { DEFAULT_SYNC_WRITE_MAX_BYTES } from '../storage/node-file-system.ts';
+import { DEFAULT_TAIL_CACHE_MAX_BYTES, DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION } from '../storage/tail-cache.ts';
 import {
   autoOrInteger,
   boolean,
@@ -99,6 +100,16 @@ const storageOptions = {
   syncWriteMaxBytes: integer(
     DEFAULT_SYNC_WRITE_MAX_BYTES,
     'With flushPolicy always: appends written together up to this size are written on the main thread, so the fdatasync is their only thread-pool hop; 0 = always use the pool.',
+    0,
+  ),
+  tailCacheMaxBytesPerPartition: integer(
+    DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION,
+    'Recent appends kept in memory per partition, so consumers at the tail are answered without a disk read; 0 = off.',
+    0,
+  ),
+  tailCacheMaxBytes: integer(
+    DEFAULT_TAIL_CACHE_MAX_BYTES,
+    'Memory for those tail caches across all partitions; the least recently appended partitions lose theirs first.',
     0,
   ),
 } satisfies Record<string, OptionSpec<unknown>>;

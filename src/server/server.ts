@@ -77,6 +77,8 @@ export async function startFerry(config: FerryConfig, options: StartFerryOptions
       maxOpenFiles: config.storage.maxOpenFiles,
       fs: new NodeFileSystem({ syncWriteMaxBytes: config.storage.syncWriteMaxBytes }),
       retentionCheckIntervalMs: config.storage.retentionCheckIntervalMs,
+      tailCacheMaxBytesPerPartition: config.storage.tailCacheMaxBytesPerPartition,
+      tailCacheMaxBytes: config.storage.tailCacheMaxBytes,
     });
     logs = openedLogs;
     broker = await Broker.open({

@@ -21,6 +21,7 @@ import { NodeFileSystem } from './node-file-system.ts';
 import { OfflinePartitionLog } from './offline-log.ts';
 import type { FerryPartitionLog, PartitionLogEnv } from './partition-log.ts';
 import { ReadBufferPool } from './read-buffers.ts';
+import { TailCachePool } from './tail-cache.ts';
 import { loadPartitionLog } from './recovery.ts';
 import type { FileSystem, LogConfig, LogManager, LogManagerOptions, PartitionLog } from './types.ts';
 
@@ -37,6 +38,10 @@ export interface LogManagerTuning {
   maxIndexCacheBytes?: number;
   /** Logs opened (at start) or closed (at stop) at the same time. Default 16. */
   openConcurrency?: number;
+  /** Recent appends kept in memory per partition for tailing reads (tail-cache.ts). Default 1 MiB; 0 = off. */
+  tailCacheMaxBytesPerPartition?: number;
+  /** The same across all partitions; the least recently appended lose theirs first. Default 32 MiB. */
+  tailCacheMaxBytes?: number;
 }
 
 export const DEFAULT_MAX_OPEN_FILES = 4096;
@@ -99,6 +104,10 @@ export class FerryLogManager implements LogManager {
       logger: this.logger,
       indexCache: new IndexCache(options.maxIndexCacheBytes ?? DEFAULT_MAX_INDEX_CACHE_BYTES),
       buffers: new ReadBufferPool(),
+      tailCache: new TailCachePool({
+        maxBytesPerPartition: options.tailCacheMaxBytesPerPartition,
+        maxBytes: options.tailCacheMaxBytes,
+      }),
       now: options.now ?? Date.now,
       dataDirSync: new DirSync(this.fs, this.dataDir),
     };

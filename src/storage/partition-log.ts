@@ -11,6 +11,7 @@ import { resolveLogConfig } from './log-config.ts';
 import { floorSegment, LogReader } from './log-reader.ts';
 import { decideRetention } from './retention.ts';
 import { LogSegment, SegmentCorruptError, type SegmentEnv } from './segment.ts';
+import { type TailCache, TailCachePool } from './tail-cache.ts';
 import type {
   AppendOptions,
   AppendResult,
@@ -29,6 +30,9 @@ export interface PartitionLogEnv extends SegmentEnv {
   readonly now: () => number;
   /** The data directory: a new log dir's name becomes durable with its first sync. */
   readonly dataDirSync: DirSync;
+  /** Memory for the partitions' tail caches; without one, each log gets a default-sized pool
+   *  of its own (tests that build an env by hand). */
+  readonly tailCache?: TailCachePool;
 }
 
 /** What loading a log dir (recovery.ts) hands to the log. */
@@ -72,6 +76,8 @@ export class FerryPartitionLog implements PartitionLog {
   private hasCleanClose = false;
   private readonly writer: AppendWriter;
   private readonly reader: LogReader;
+  /** Recently acknowledged appends, so tailing reads skip the file (tail-cache.ts). */
+  private readonly tail: TailCache;
 
   constructor(env: PartitionLogEnv, topic: string, partition: number, dirSync: DirSync, config: LogConfig, loaded: LoadedLog) {
     assert.ok(loaded.segments.length > 0, 'a log has at least its active segment');
@@ -113,6 +119,7 @@ export class FerryPartitionLog implements PartitionLog {
       },
       goOffline: (reason, details) => this.goOffline(reason, details),
     });
+    this.tail = (env.tailCache ?? new TailCachePool()).create();
     this.reader = new LogReader({
       buffers: env.buffers,
       segments: () => this.segments,
@@ -192,6 +199,7 @@ export class FerryPartitionLog implements PartitionLog {
       ...details,
     });
     this.env.logger.error({ topic: this.topic, partition: this.partition, reason, ...details }, 'partition taken offline');
+    this.tail?.clear();
     this.writer?.clearFlushTimer();
   }
 
@@ -209,7 +217,13 @@ export class FerryPartitionLog implements PartitionLog {
     if (!Number.isSafeInteger(leaderEpoch) || leaderEpoch < -1 || leaderEpoch > MAX_INT32) {
       return Promise.reject(new FerryError(ErrorCode.INVALID_REQUEST, `leader epoch ${leaderEpoch} is invalid`, { leaderEpoch }));
     }
-    return new Promise<AppendResult>((resolve, reject) => {
+    return new Promise<AppendResult>((resolveAppend, reject) => {
+      // Acknowledged appends are committed (and durable per the flush policy) and resolve in
+      // offset order: the tail cache takes them here, before the caller moves the high watermark.
+      const resolve = (result: AppendResult): void => {
+        this.cacheTail(batches, result);
+        resolveAppend(result);
+      };
       const item: PendingAppend = {
         kind: 'append',
         batches,
@@ -234,6 +248,15 @@ export class FerryPartitionLog implements PartitionLog {
       }
       this.writer.append(item);
     });
+  }
+
+  private cacheTail(batches: Buffer, result: AppendResult): void {
+    if (this.isClosing || this.offlineError !== null) return;
+    const segments = this.segments;
+    const last = segments[segments.length - 1]!;
+    const segmentBase =
+      last.baseOffset <= result.baseOffset ? last.baseOffset : segments[floorSegment(segments, result.baseOffset)]!.baseOffset;
+    this.tail.add(batches, result.baseOffset, result.lastOffset + 1, segmentBase);
   }
 
   /** Called by the writer to roll: the next segment starts at the log end offset. */
@@ -264,6 +287,12 @@ export class FerryPartitionLog implements PartitionLog {
   async read(offset: number, maxBytes: number, options?: ReadOptions): Promise<ReadResult> {
     this.throwIfUnusable();
     const maxOffset = options?.maxOffset ?? Number.POSITIVE_INFINITY;
+    if (offset >= this.startOffset && offset < this.endOffset && offset < maxOffset) {
+      const cached = this.tail.read(offset, maxBytes, maxOffset);
+      if (cached !== null) {
+        return { data: cached, logStartOffset: this.startOffset, logEndOffset: this.endOffset, highWatermark: this.hw };
+      }
+    }
     const data = await this.reader.withLayoutRetry(() => {
       if (!Number.isSafeInteger(offset) || offset < this.startOffset || offset > this.endOffset) {
         throw new FerryError(
@@ -313,6 +342,7 @@ export class FerryPartitionLog implements PartitionLog {
       if (offset >= this.endOffset) return;
       await this.writer.whenSyncIdle();
       this.reader.layoutChanged('truncation');
+      this.tail.clear();
       if (offset < this.startOffset) {
         await this.truncateFullyAndStartAt(offset);
         return;
@@ -339,6 +369,7 @@ export class FerryPartitionLog implements PartitionLog {
 
   /** Everything goes; the log restarts empty at `offset` (a follower far behind a leader). */
   private async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.tail.clear();
     const removed = this.segments;
     // Files first: the fresh segment may take the name of one of them (same base offset).
     for (let i = removed.length - 1; i >= 0; i--) await removed[i]!.deleteFiles();
@@ -373,6 +404,7 @@ export class FerryPartitionLog implements PartitionLog {
         if (offset > this.startOffset) {
           this.startOffset = offset;
           this.hw = Math.max(this.hw, offset);
+          this.tail.dropBelow(offset);
           // Durable before any file goes, so a restart never moves the start back.
           await this.writeLogStartCheckpoint();
           if (this.epochs.truncateFromStart(offset)) await this.writeEpochCheckpoint();
@@ -397,6 +429,7 @@ export class FerryPartitionLog implements PartitionLog {
     const newStart = this.segments[0]!.baseOffset;
     if (newStart > this.startOffset) {
       this.startOffset = newStart;
+      this.tail.dropBelow(newStart);
       this.hw = Math.max(this.hw, newStart);
       if (this.epochs.truncateFromStart(newStart)) await this.writeEpochCheckpoint();
     }
@@ -505,6 +538,7 @@ export class FerryPartitionLog implements PartitionLog {
   private async closeOnce(): Promise<void> {
     this.isClosing = true;
     await this.writer.enqueueTask(async () => {}); // every append queued before close is written
+    this.tail.clear(); // its memory goes back to the pool for the logs that stay open
     this.writer.clearFlushTimer();
     if (this.offlineError === null) {
       try {

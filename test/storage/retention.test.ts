@@ -83,7 +83,8 @@ describe('retention', () => {
   it('does not break a read in flight on a segment being deleted', async (t) => {
     const fs = new CountingFileSystem();
     const h = await harness(t, { ...SMALL, retentionBytes: 0, retentionMs: -1 });
-    const manager = await h.open({ fs });
+    // No tail cache: the read must go to the file being deleted.
+    const manager = await h.open({ fs, tailCacheMaxBytesPerPartition: 0 });
     const log = await manager.createLog('events', 0);
     for (let i = 0; i < 23; i++) await log.append(buildBatch({ payloadBytes: 139, fill: i }));
     let release: () => void = () => {};
