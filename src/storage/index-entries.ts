@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 /**
  * The growable in-memory array of fixed-size entries behind the offset and time indexes. The
  * files hold exactly these bytes (big-endian, Kafka's layout); `encode` is what gets written.
- * Capacity doubles from a small start so 10,000 quiet partitions cost little memory.
+ * No memory until the first entry (a segment gets one only after indexIntervalBytes of log),
+ * then capacity doubles from a small start, so 10,000 quiet partitions cost little memory. The
+ * memory is the index's own (allocUnsafeSlow): a 128-byte slice of Node's shared 64 KiB
+ * allocation pool would keep the whole pool chunk alive as long as the segment lives.
  */
+/** Capacity of the first allocation. */
+const INITIAL_ENTRIES = 16;
+const EMPTY = Buffer.alloc(0);
+
 export class IndexEntries {
   readonly entryBytes: number;
   readonly maxEntries: number;
@@ -18,7 +25,7 @@ export class IndexEntries {
     this.entryBytes = entryBytes;
     this.maxEntries = maxEntries;
     const entries = data === undefined ? 0 : Math.floor(data.length / entryBytes);
-    this.buf = Buffer.allocUnsafe(Math.max(16, entries) * entryBytes);
+    this.buf = entries === 0 ? EMPTY : Buffer.allocUnsafeSlow(entries * entryBytes);
     if (data !== undefined && entries > 0) {
       data.copy(this.buf, 0, 0, entries * entryBytes);
       this.count = entries;
@@ -43,7 +50,7 @@ export class IndexEntries {
     assert.ok(this.count < this.maxEntries, 'index is full');
     const at = this.count * this.entryBytes;
     if (at + this.entryBytes > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.maxEntries, this.count * 2) * this.entryBytes);
+      const grown = Buffer.allocUnsafeSlow(Math.min(this.maxEntries, Math.max(INITIAL_ENTRIES, this.count * 2)) * this.entryBytes);
       this.buf.copy(grown, 0, 0, at);
       this.buf = grown;
     }
@@ -63,14 +70,15 @@ export class IndexEntries {
     return this.buf.subarray(0, this.count * this.entryBytes);
   }
 
-  /** Largest i in [0, count) with keyAt(i) <= key (or < key when strict), -1 if none. */
-  protected floorEntry(key: number, keyAt: (i: number) => number, strict: boolean): number {
+  /** Largest i in [0, count) with keyAt(this, i) <= key (or < key when strict), -1 if none. The key
+   *  readers are module functions, not per-instance arrows: 3 closures per partition add up. */
+  protected floorEntry<T extends IndexEntries>(this: T, key: number, keyAt: (index: T, i: number) => number, strict: boolean): number {
     let low = 0;
     let high = this.count - 1;
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      const at = keyAt(mid);
+      const at = keyAt(this, mid);
       if (strict ? at < key : at <= key) {
         found = mid;
         low = mid + 1;

@@ -26,7 +26,9 @@ export class OffsetIndex extends IndexEntries {
     return this.buf.readInt32BE(i * OFFSET_INDEX_ENTRY_BYTES + 4);
   }
 
-  private readonly relativeAt = (i: number): number => this.buf.readInt32BE(i * OFFSET_INDEX_ENTRY_BYTES);
+  relativeAt(i: number): number {
+    return this.buf.readInt32BE(i * OFFSET_INDEX_ENTRY_BYTES);
+  }
 
   /** Position of the last entry, 0 when empty (the segment's first batch). */
   get lastPosition(): number {
@@ -47,13 +49,13 @@ export class OffsetIndex extends IndexEntries {
 
   /** File position of the last indexed batch starting at or below `offset`; 0 if none. */
   lookup(offset: number): number {
-    const i = this.floorEntry(offset - this.baseOffset, this.relativeAt, false);
+    const i = this.floorEntry(offset - this.baseOffset, relativeAt, false);
     return i < 0 ? 0 : this.positionAt(i);
   }
 
   /** Drops entries for batches starting at or above `offset`. */
   truncateToOffset(offset: number): void {
-    const i = this.floorEntry(offset - this.baseOffset, this.relativeAt, true);
+    const i = this.floorEntry(offset - this.baseOffset, relativeAt, true);
     this.truncateToCount(i + 1);
   }
 
@@ -80,4 +82,8 @@ export class OffsetIndex extends IndexEntries {
     }
     return null;
   }
+}
+
+function relativeAt(index: OffsetIndex, i: number): number {
+  return index.relativeAt(i);
 }

@@ -27,8 +27,9 @@ export class TimeIndex extends IndexEntries {
     return this.baseOffset + this.buf.readInt32BE(i * TIME_INDEX_ENTRY_BYTES + 8);
   }
 
-  private readonly timestampKey = (i: number): number => this.timestampAt(i);
-  private readonly relativeKey = (i: number): number => this.buf.readInt32BE(i * TIME_INDEX_ENTRY_BYTES + 8);
+  relativeAt(i: number): number {
+    return this.buf.readInt32BE(i * TIME_INDEX_ENTRY_BYTES + 8);
+  }
 
   /** Largest timestamp indexed, -1 when empty. */
   get lastTimestamp(): number {
@@ -50,13 +51,13 @@ export class TimeIndex extends IndexEntries {
   /** Offset of the batch holding the largest indexed timestamp below `timestampMs`, or -1:
    *  every batch up to that one has timestamps below it, so a search can start there. */
   offsetBefore(timestampMs: number): number {
-    const i = this.floorEntry(timestampMs, this.timestampKey, true);
+    const i = this.floorEntry(timestampMs, timestampAt, true);
     return i < 0 ? -1 : this.offsetAt(i);
   }
 
   /** Drops entries for batches at or above `offset`. */
   truncateToOffset(offset: number): void {
-    const i = this.floorEntry(offset - this.baseOffset, this.relativeKey, true);
+    const i = this.floorEntry(offset - this.baseOffset, relativeAt, true);
     this.truncateToCount(i + 1);
   }
 
@@ -65,7 +66,7 @@ export class TimeIndex extends IndexEntries {
     let previousRelative = 0;
     for (let i = 0; i < this.count; i++) {
       const timestamp = this.timestampAt(i);
-      const relative = this.relativeKey(i);
+      const relative = this.relativeAt(i);
       if (timestamp <= previousTimestamp) return `entry ${i} timestamp does not increase`;
       if (relative < previousRelative) return `entry ${i} offset decreases`;
       if (this.baseOffset + relative >= endOffset) return `entry ${i} names offset ${this.baseOffset + relative}, past ${endOffset - 1}`;
@@ -74,4 +75,12 @@ export class TimeIndex extends IndexEntries {
     }
     return null;
   }
+}
+
+function timestampAt(index: TimeIndex, i: number): number {
+  return index.timestampAt(i);
+}
+
+function relativeAt(index: TimeIndex, i: number): number {
+  return index.relativeAt(i);
 }

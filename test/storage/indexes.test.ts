@@ -59,6 +59,34 @@ describe('offset index', () => {
   });
 });
 
+describe('index memory', () => {
+  it('holds no memory until its first entry, then memory of its own (not a slice of a shared pool chunk)', () => {
+    const offsets = new OffsetIndex(0);
+    const times = new TimeIndex(0);
+    assert.equal(offsets.memoryBytes + times.memoryBytes, 0);
+    offsets.append(5, 4100);
+    times.maybeAppend(1_700_000_000_000, 5);
+    assert.equal(offsets.memoryBytes, 16 * 8);
+    assert.equal(times.memoryBytes, 16 * 12);
+    // A pooled 128-byte Buffer would sit in a 64 KiB ArrayBuffer shared with unrelated data.
+    assert.equal(offsets.encode().buffer.byteLength, offsets.memoryBytes);
+    assert.equal(times.encode().buffer.byteLength, times.memoryBytes);
+    for (let i = 2; i <= 40; i++) offsets.append(5 * i, 4100 * i);
+    assert.equal(offsets.memoryBytes, 64 * 8);
+    assert.equal(offsets.lookup(200), 4100 * 40);
+  });
+
+  it('loads exactly the entries of its file', () => {
+    const index = new OffsetIndex(0);
+    for (let i = 1; i <= 3; i++) index.append(i, i * 100);
+    const loaded = new OffsetIndex(0, Buffer.from(index.encode()));
+    assert.equal(loaded.memoryBytes, 3 * 8);
+    loaded.append(4, 400);
+    assert.equal(loaded.lookup(4), 400);
+    assert.equal(new TimeIndex(0, Buffer.alloc(0)).memoryBytes, 0);
+  });
+});
+
 describe('time index', () => {
   it('adds an entry only when the timestamp grows, and finds where a search can start', () => {
     const index = new TimeIndex(50);
