@@ -5,15 +5,16 @@
  * after some seconds of one record per topic every 200 ms (issue 7's `scale` workload).
  *
  *   npm run bench:scale -- [--topics 1000] [--seconds 5] [--flush always|none] [--runs 1]
- *                          [--entry dist|src]
+ *                          [--entry dist|src] [--hold-ms 0] [--broker-log FILE] [--snapshot-dir DIR]
  *
  * `npm run build` first when using the dist entry (the npm script does). SCALE_NODE_ARGS adds
- * Node flags to the broker (e.g. `--heapsnapshot-signal=SIGUSR2` to look at what a partition
- * holds: `kill -USR2 <pid>` while the bench waits with --hold-ms).
+ * Node flags to the broker (`--trace-gc` with --broker-log shows the heap's size over the run);
+ * --snapshot-dir has the broker write a heap snapshot at each of the three points (what a
+ * partition holds, next to what the heap merely reserved).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,7 +61,12 @@ function freePort(): Promise<number> {
 }
 
 /** Resolves when the broker prints its ready line (it does once every listener is bound). */
-function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
+function waitReady(child: ChildProcess, timeoutMs: number, logPath: string): Promise<void> {
+  const log = logPath === '' ? null : createWriteStream(logPath);
+  if (log !== null) {
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`broker not ready within ${timeoutMs} ms:\n${output}`)), timeoutMs);
@@ -80,6 +86,26 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
+/** A heap snapshot of the broker (a full GC first: what is live, not what the heap reserved),
+ *  written by the broker itself into `dir`; resolves once its size stops changing. */
+async function takeSnapshot(pid: number, dir: string): Promise<void> {
+  if (dir === '') return;
+  const before = new Set(await readdir(dir));
+  process.kill(pid, 'SIGUSR2');
+  let lastSize = -1;
+  for (;;) {
+    await sleep(500);
+    const name = (await readdir(dir)).find((file) => !before.has(file) && file.endsWith('.heapsnapshot'));
+    if (name === undefined) continue;
+    const { size } = await stat(join(dir, name));
+    if (size > 0 && size === lastSize) {
+      process.stderr.write(`heap snapshot ${join(dir, name)}\n`);
+      return;
+    }
+    lastSize = size;
+  }
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -89,7 +115,15 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function run(options: { topics: number; seconds: number; flush: string; entry: string; holdMs: number }): Promise<RunResult> {
+async function run(options: {
+  topics: number;
+  seconds: number;
+  flush: string;
+  entry: string;
+  holdMs: number;
+  brokerLog: string;
+  snapshotDir: string;
+}): Promise<RunResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ferry-scale-'));
   const port = await freePort();
   const entry = options.entry === 'src' ? 'src/cli/main.ts' : 'dist/cli/main.js';
@@ -97,6 +131,7 @@ async function run(options: { topics: number; seconds: number; flush: string; en
     process.execPath,
     [
       ...(process.env.SCALE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...(options.snapshotDir === '' ? [] : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${options.snapshotDir}`]),
       entry,
       'start',
       `--data-dir=${join(dataDir, 'data')}`,
@@ -109,11 +144,12 @@ async function run(options: { topics: number; seconds: number; flush: string; en
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   try {
-    await waitReady(child, 60_000);
+    await waitReady(child, 60_000, options.brokerLog);
     const pid = child.pid!;
     // Let start-up garbage settle the way an operator's idle broker would.
     await sleep(1_000);
     const idle = readRss(pid);
+    await takeSnapshot(pid, options.snapshotDir);
     const client = await connect(`127.0.0.1:${port}`);
     const admin = client.admin();
     const names = Array.from({ length: options.topics }, (_, i) => `scale-${i}`);
@@ -122,6 +158,7 @@ async function run(options: { topics: number; seconds: number; flush: string; en
     const createSeconds = (performance.now() - createdAt) / 1000;
     await sleep(1_000);
     const afterCreate = readRss(pid);
+    await takeSnapshot(pid, options.snapshotDir);
     const producer = client.producer({ acks: 'all', lingerMs: 0 });
     const value = Buffer.alloc(100, 'x');
     const round = (): Promise<unknown> => {
@@ -139,6 +176,7 @@ async function run(options: { topics: number; seconds: number; flush: string; en
       if (left > 0) await sleep(left);
     }
     const afterTraffic = readRss(pid);
+    await takeSnapshot(pid, options.snapshotDir);
     if (options.holdMs > 0) {
       process.stderr.write(`broker pid ${pid}: holding ${options.holdMs} ms\n`);
       await sleep(options.holdMs);
@@ -170,6 +208,8 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '1' },
       entry: { type: 'string', default: 'dist' },
       'hold-ms': { type: 'string', default: '0' },
+      'broker-log': { type: 'string', default: '' },
+      'snapshot-dir': { type: 'string', default: '' },
     },
   });
   const options = {
@@ -178,6 +218,8 @@ async function main(): Promise<void> {
     flush: values.flush,
     entry: values.entry,
     holdMs: Number(values['hold-ms']),
+    brokerLog: values['broker-log'],
+    snapshotDir: values['snapshot-dir'],
   };
   if (!Number.isSafeInteger(options.topics) || options.topics < 1) throw new Error('--topics must be a positive integer');
   const runs = Number(values.runs);
