@@ -1,8 +1,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import * as lz4 from 'lz4-napi';
-import * as snappy from 'snappy';
 import { ErrorCode, FerryError } from './errors.ts';
+import { lazyModule } from './optional-module.ts';
 import { Compression, type CompressionName } from './record-batch-header.ts';
 
 /**
@@ -13,12 +12,18 @@ import { Compression, type CompressionName } from './record-batch-header.ts';
  *   `\x82SNAPPY\0`, int32 version, int32 compatible version, then [int32 BE length, raw block]...),
  *   so the decoder takes framed and raw input; the encoder writes xerial framing as Java does.
  * - lz4: `lz4-napi` LZ4 **frame** format (magic 0x184D2204), as Kafka's v2 batches use.
+ * - snappy and lz4 load on their first batch, not at import (see optional-module.ts).
  *
  * Decompression is bounded by `maxOutputBytes` *before* memory is committed where the format
  * says how much it will produce (snappy length preambles, LZ4 content size or block sizes) and by
  * zlib's `maxOutputLength` otherwise, so a small hostile batch cannot exhaust memory. Exceeding
  * it is MESSAGE_TOO_LARGE; malformed input is CORRUPT_MESSAGE; nothing else is thrown.
  */
+
+// The native codecs load on first use (a broker that never sees a snappy or lz4 batch keeps
+// ~15 MiB less RSS); a missing or broken package is UNSUPPORTED_COMPRESSION naming it.
+const lz4 = lazyModule<typeof import('lz4-napi')>('lz4-napi', 'lz4 compression', ErrorCode.UNSUPPORTED_COMPRESSION);
+const snappy = lazyModule<typeof import('snappy')>('snappy', 'snappy compression', ErrorCode.UNSUPPORTED_COMPRESSION);
 
 export const COMPRESSION_NAMES: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
@@ -63,7 +68,7 @@ export function compress(codec: CompressionName, data: Buffer, options: Compress
     case 'snappy':
       return xerialFrame(data);
     case 'lz4':
-      return lz4.compressFrameSync(data);
+      return lz4().compressFrameSync(data);
     case 'zstd':
       return zlib.zstdCompressSync(data, zstdParams(options));
     default:
@@ -83,7 +88,7 @@ export function decompress(codec: CompressionName, data: Buffer, options: Decomp
         return snappyDecompress(data, maxOutputBytes);
       case 'lz4':
         checkLz4Bound(data, maxOutputBytes);
-        return checkSize(lz4.decompressFrameSync(data), maxOutputBytes);
+        return checkSize(lz4().decompressFrameSync(data), maxOutputBytes);
       case 'zstd':
         return zlib.zstdDecompressSync(data, { maxOutputLength: maxOutputBytes });
       default:
@@ -107,7 +112,7 @@ export async function compressAsync(codec: CompressionName, data: Buffer, option
     case 'gzip':
       return gzipAsync(data, { level: options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION });
     case 'lz4':
-      return lz4.compressFrame(data);
+      return lz4().compressFrame(data);
     case 'zstd':
       return zstdCompressAsync(data, zstdParams(options));
     default:
@@ -123,7 +128,7 @@ export async function decompressAsync(codec: CompressionName, data: Buffer, opti
         return await gunzipAsync(data, { maxOutputLength: maxOutputBytes });
       case 'lz4':
         checkLz4Bound(data, maxOutputBytes);
-        return checkSize(await lz4.decompressFrame(data), maxOutputBytes);
+        return checkSize(await lz4().decompressFrame(data), maxOutputBytes);
       case 'zstd':
         return await zstdDecompressAsync(data, { maxOutputLength: maxOutputBytes });
       default:
@@ -184,7 +189,7 @@ function xerialFrame(data: Buffer): Buffer {
   const blocks: Buffer[] = [];
   let total = XERIAL_HEADER_BYTES;
   for (let at = 0; at < data.length; at += XERIAL_BLOCK_BYTES) {
-    const block = snappy.compressSync(data.subarray(at, Math.min(data.length, at + XERIAL_BLOCK_BYTES)), SNAPPY_COPY);
+    const block = snappy().compressSync(data.subarray(at, Math.min(data.length, at + XERIAL_BLOCK_BYTES)), SNAPPY_COPY);
     blocks.push(block);
     total += 4 + block.length;
   }
@@ -217,7 +222,7 @@ function snappyDeclaredLength(data: Buffer, start: number, end: number): number 
 function snappyBlock(data: Buffer, start: number, end: number, budgetBytes: number): Buffer {
   if (start >= end) throw corrupt('snappy', 'empty block');
   if (snappyDeclaredLength(data, start, end) > budgetBytes) throw new TooLarge();
-  return snappy.uncompressSync(data.subarray(start, end), { asBuffer: true, ...SNAPPY_COPY }) as Buffer;
+  return snappy().uncompressSync(data.subarray(start, end), { asBuffer: true, ...SNAPPY_COPY }) as Buffer;
 }
 
 function snappyDecompress(data: Buffer, maxOutputBytes: number): Buffer {
