@@ -5,9 +5,6 @@ import { BATCH_HEADER_BYTES, batchBaseOffset, batchLastOffset, batchSizeBytes } 
 export const DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_TAIL_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
-/** An appended buffer much smaller than the memory behind it (a frame inside a socket chunk) is
- *  copied, so the cache never keeps a big chunk alive for a small record. */
-const MAX_RETAINED_OVERHEAD_FACTOR = 2;
 /** Evicted entries are removed from the front of the array in bulk, not one `shift` each. */
 const COMPACT_AFTER_ENTRIES = 256;
 const EMPTY = Buffer.alloc(0);
@@ -27,6 +24,9 @@ interface Entry {
    *  file read does not. */
   segmentBase: number;
   data: Buffer;
+  /** What keeping `data` costs: the whole buffer behind it (a view of a socket chunk keeps the
+   *  chunk alive). Entries sharing a chunk each count it, so the bounds can only be undercut. */
+  costBytes: number;
 }
 
 /**
@@ -124,23 +124,23 @@ export class TailCache {
 
   /**
    * Remembers appended batches (`data` as stored: offsets stamped) that follow the cached run; a
-   * gap (or a single append larger than the per-partition bound) starts the run afresh. The log
-   * owns `data` once appended (the writer stamps it in place), so it is kept without a copy
-   * unless it is a small view of a much larger buffer.
+   * gap (or a single append costing more than the per-partition bound) starts the run afresh.
+   * The log owns `data` once appended (the writer stamps it in place), so it is kept without a
+   * copy: copying every appended byte would cost throughput for reads a pread serves anyway.
    */
   add(data: Buffer, baseOffset: number, nextOffset: number, segmentBase: number): void {
     const limit = Math.min(this.pool.maxBytesPerPartition, this.pool.maxBytes);
     if (limit === 0) return;
     if (this.head < this.entries.length && baseOffset !== this.nextOffset) this.clear();
-    if (data.length > limit || data.length === 0) {
+    const costBytes = Math.max(data.length, data.buffer.byteLength);
+    if (costBytes > limit || data.length === 0) {
       this.clear();
       return;
     }
-    const kept = data.length * MAX_RETAINED_OVERHEAD_FACTOR < data.buffer.byteLength ? Buffer.from(data) : data;
-    this.entries.push({ baseOffset, nextOffset, segmentBase, data: kept });
-    this.bytes += kept.length;
+    this.entries.push({ baseOffset, nextOffset, segmentBase, data, costBytes });
+    this.bytes += costBytes;
     while (this.bytes > limit) this.dropOldest();
-    this.pool.grew(this, kept.length);
+    this.pool.grew(this, costBytes);
   }
 
   /**
@@ -213,7 +213,7 @@ export class TailCache {
     const entry = this.entries[this.head]!;
     this.entries[this.head] = undefined as unknown as Entry;
     this.head++;
-    this.bytes -= entry.data.length;
+    this.bytes -= entry.costBytes;
     if (this.head >= this.entries.length) {
       this.entries = [];
       this.head = 0;
@@ -221,7 +221,7 @@ export class TailCache {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
     }
-    this.pool.shrank(this, entry.data.length, this.head >= this.entries.length);
+    this.pool.shrank(this, entry.costBytes, this.head >= this.entries.length);
   }
 
   /** Index of the entry holding `offset` (known to be in range): tailing reads hit the last few. */
