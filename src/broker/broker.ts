@@ -127,7 +127,7 @@ export class Broker implements BrokerApi, QueueApi {
     const limits = { maxProducerIds: config.maxProducerIdsPerPartition };
     this.registry = new TopicRegistry({
       logs: options.logs,
-      store: new TopicMetadataStore(fs, options.logs.dataDir),
+      store: new TopicMetadataStore(fs, options.logs.dataDir, { logger, maxJournalBytes: config.metadataJournalMaxBytes }),
       fs,
       producerSnapshotDir: producerSnapshotDir(metadataDir(options.logs.dataDir)),
       logger,

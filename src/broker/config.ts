@@ -22,6 +22,9 @@ export interface BrokerConfig {
   log: Partial<LogConfig>;
   /** Partitions this broker holds across all topics; create and grow beyond it get INVALID_PARTITIONS. */
   maxPartitions: number;
+  /** The topic metadata journal (one record per topic change) is folded into its snapshot once it
+   *  is larger than this; bounds the replay at start and the journal's disk use. */
+  metadataJournalMaxBytes: number;
   /** Producer ids allocated per persisted block: the counter on disk moves once per block. */
   producerIdBlockSize: number;
   /** Producers whose sequence state one partition keeps; the least recently active is dropped above it. */
@@ -73,6 +76,7 @@ export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze({
   maxMessageBytes: 1_048_588,
   log: Object.freeze({}),
   maxPartitions: 100_000,
+  metadataJournalMaxBytes: 1024 * 1024,
   producerIdBlockSize: 1_000,
   maxProducerIdsPerPartition: 100_000,
   producerIdExpirationMs: 7 * DAY_MS,
@@ -102,6 +106,7 @@ const MINIMUMS: Readonly<Record<NumericKey, number>> = {
   defaultPartitions: 1,
   maxMessageBytes: 0,
   maxPartitions: 1,
+  metadataJournalMaxBytes: 0,
   producerIdBlockSize: 1,
   maxProducerIdsPerPartition: 1,
   producerIdExpirationMs: 1,

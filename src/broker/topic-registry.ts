@@ -195,7 +195,7 @@ export class TopicRegistry {
       await this.removeOrphanLogs(name);
       const logs = await this.createLogs(name, 0, count, logConfig);
       try {
-        await this.options.store.save([...this.storedTopics(), stored]);
+        await this.options.store.put(stored);
       } catch (error) {
         await this.deleteLogs(name, 0, count);
         throw toFerryError(error, ErrorCode.STORAGE_ERROR);
@@ -224,7 +224,7 @@ export class TopicRegistry {
       if (topic.stored.isInternal) {
         throw new FerryError(ErrorCode.INVALID_TOPIC, `${name} is an internal topic and cannot be deleted`, { topic: name });
       }
-      await this.options.store.save(this.storedTopics().filter((stored) => stored.name !== name));
+      await this.options.store.remove(name);
       this.remove(topic);
       await this.deleteLogs(name, 0, topic.partitions.length);
       for (const partition of topic.partitions) await this.removeFile(partition.snapshotPath);
@@ -254,7 +254,7 @@ export class TopicRegistry {
       const logs = await this.createLogs(name, current, totalCount, topic.logConfig);
       const stored: StoredTopic = { ...topic.stored, partitionCount: totalCount };
       try {
-        await this.options.store.save(this.storedTopics().map((entry) => (entry.name === name ? stored : entry)));
+        await this.options.store.put(stored);
       } catch (error) {
         await this.deleteLogs(name, current, totalCount);
         throw toFerryError(error, ErrorCode.STORAGE_ERROR);
@@ -285,7 +285,7 @@ export class TopicRegistry {
       for (const key of remove) delete overrides[key];
       const logConfig = topicLogConfig(this.options.logDefaults, overrides);
       const stored: StoredTopic = { ...topic.stored, overrides };
-      await this.options.store.save(this.storedTopics().map((entry) => (entry.name === name ? stored : entry)));
+      await this.options.store.put(stored);
       topic.stored = stored;
       topic.logConfig = logConfig;
       for (const partition of topic.partitions) if (!partition.log.isOffline) partition.log.updateConfig(logConfig);
@@ -297,7 +297,7 @@ export class TopicRegistry {
 
   // -------------------------------------------------------------------------------- helpers
 
-  /** Admin changes one at a time: each checks names and rewrites the metadata file. */
+  /** Admin changes one at a time: each checks names and appends to the metadata journal. */
   private serialized<T>(change: () => Promise<T>): Promise<T> {
     const result = this.adminQueue.then(change);
     this.adminQueue = result.catch(() => {});
@@ -397,10 +397,6 @@ export class TopicRegistry {
       sizeBytes: 0,
       isOffline: false,
     }));
-  }
-
-  private storedTopics(): StoredTopic[] {
-    return [...this.topics.values()].map((topic) => topic.stored);
   }
 
   private description(stored: StoredTopic, partitions: TopicDescription['partitions']): TopicDescription {

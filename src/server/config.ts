@@ -202,6 +202,11 @@ const brokerOptions = {
     'Partitions across all topics; creating or growing beyond it gets INVALID_PARTITIONS.',
     1,
   ),
+  metadataJournalMaxBytes: integer(
+    DEFAULT_BROKER_CONFIG.metadataJournalMaxBytes,
+    'Bytes of topic metadata journal (one record per topic change) before it is folded into its snapshot.',
+    0,
+  ),
   producerIdBlockSize: integer(DEFAULT_BROKER_CONFIG.producerIdBlockSize, 'Producer ids allocated per block persisted to disk.', 1),
   maxProducerIdsPerPartition: integer(
     DEFAULT_BROKER_CONFIG.maxProducerIdsPerPartition,

@@ -239,9 +239,10 @@ test('warns about logs on disk that have no topic metadata', async (t) => {
   await first.createTopic('orphan');
   await first.close();
   // Simulate lost metadata: a log directory the metadata does not name.
-  const { writeFile } = await import('node:fs/promises');
+  const { rm, writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   await writeFile(join(dir, '__cluster_metadata', 'topics.json'), JSON.stringify({ version: 1, topics: [] }));
+  await rm(join(dir, '__cluster_metadata', 'topics.journal'));
   const logger = new RecordingLogger();
   const second = await openBroker(dir, { logger });
   assert.equal(second.hasTopic('orphan'), false);
