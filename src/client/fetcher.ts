@@ -41,6 +41,8 @@ export class Fetcher {
   private readonly buffered: FetchedChunk[][] = [];
   private isRunning = false;
   private isFetching = false;
+  /** The fetch in flight, so its settling does not clear the flag of a newer one. */
+  private fetching: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   /** Fetches failed in a row (lost connection): the back-off grows with it. */
   private failures = 0;
@@ -126,8 +128,13 @@ export class Fetcher {
       return;
     }
     this.isFetching = true;
-    this.fetch(ready).finally(() => {
-      this.isFetching = false;
+    const fetching = this.fetch(ready);
+    this.fetching = fetching;
+    fetching.finally(() => {
+      if (this.fetching === fetching) {
+        this.isFetching = false;
+        this.fetching = null;
+      }
       this.kick();
     });
   }
@@ -183,6 +190,10 @@ export class Fetcher {
       state.position = nextOffset;
     }
     if (generation !== this.generation) return;
+    // Done with the wire: a consumer waiting for this answer sends the next fetch as it takes it,
+    // before its loop body runs (the long poll is parked while the application works).
+    this.isFetching = false;
+    this.fetching = null;
     this.buffered.push(chunks);
     this.wake();
   }
