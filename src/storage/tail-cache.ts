@@ -3,7 +3,11 @@ import { BATCH_HEADER_BYTES, batchBaseOffset, batchLastOffset, batchSizeBytes } 
 
 /** Defaults of the two bounds (storage.tailCacheMaxBytesPerPartition / storage.tailCacheMaxBytes). */
 export const DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
-export const DEFAULT_TAIL_CACHE_MAX_BYTES = 32 * 1024 * 1024;
+/** Small on purpose: a consumer at the tail needs the last few appends, and 1,000 topics with
+ *  light traffic and no consumer should not keep their recent appends alive (broker RSS). */
+export const DEFAULT_TAIL_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+/** Counted per entry besides its buffer: the entry object, its slot, the buffer's bookkeeping. */
+export const TAIL_CACHE_ENTRY_OVERHEAD_BYTES = 128;
 
 /** Evicted entries are removed from the front of the array in bulk, not one `shift` each. */
 const COMPACT_AFTER_ENTRIES = 256;
@@ -25,7 +29,8 @@ interface Entry {
   segmentBase: number;
   data: Buffer;
   /** What keeping `data` costs: the whole buffer behind it (a view of a socket chunk keeps the
-   *  chunk alive). Entries sharing a chunk each count it, so the bounds can only be undercut. */
+   *  chunk alive) and the entry's own overhead. Entries sharing a chunk each count it, so the
+   *  bounds can only be undercut. */
   costBytes: number;
 }
 
@@ -132,7 +137,7 @@ export class TailCache {
     const limit = Math.min(this.pool.maxBytesPerPartition, this.pool.maxBytes);
     if (limit === 0) return;
     if (this.head < this.entries.length && baseOffset !== this.nextOffset) this.clear();
-    const costBytes = Math.max(data.length, data.buffer.byteLength);
+    const costBytes = Math.max(data.length, data.buffer.byteLength) + TAIL_CACHE_ENTRY_OVERHEAD_BYTES;
     if (costBytes > limit || data.length === 0) {
       this.clear();
       return;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchBaseOffset, batchLastOffset, batchSizeBytes, patchBaseOffset } from '../../src/common/record-batch-header.ts';
-import { TailCachePool } from '../../src/storage/tail-cache.ts';
+import { TAIL_CACHE_ENTRY_OVERHEAD_BYTES as OVERHEAD, TailCachePool } from '../../src/storage/tail-cache.ts';
 import type { PartitionLog } from '../../src/storage/types.ts';
 import { buildBatch, buildBatches } from './batch-fixtures.ts';
 import { CountingFileSystem, harness } from './storage-helpers.ts';
@@ -103,8 +103,8 @@ describe('tail cache: reads', () => {
     const read = cache.read(0, 10_000, Infinity)!;
     assert.deepEqual(read, batch);
     assert.equal(read.buffer, chunk.buffer);
-    assert.equal(cache.sizeBytes, 16 * 1024);
-    assert.equal(pool.sizeBytes, 16 * 1024);
+    assert.equal(cache.sizeBytes, 16 * 1024 + OVERHEAD);
+    assert.equal(pool.sizeBytes, 16 * 1024 + OVERHEAD);
     // A view of a buffer bigger than the bound is not kept at all.
     const huge = Buffer.alloc(64 * 1024);
     stamped(1, 1).copy(huge);
@@ -116,7 +116,7 @@ describe('tail cache: reads', () => {
 
 describe('tail cache: bounds', () => {
   it('keeps at most maxBytesPerPartition, dropping the oldest appends first', () => {
-    const batchBytes = stamped(0, 1).length;
+    const batchBytes = stamped(0, 1).length + OVERHEAD;
     const pool = new TailCachePool({ maxBytesPerPartition: batchBytes * 4, maxBytes: 1024 * 1024 });
     const cache = pool.create();
     for (let offset = 0; offset < 20; offset++) {
@@ -133,13 +133,13 @@ describe('tail cache: bounds', () => {
     ]);
     assert.equal(pool.sizeBytes, cache.sizeBytes);
     // An append larger than the bound is not kept, nor is anything before it.
-    cache.add(stamped(20, 5), 20, 25, 0);
+    cache.add(stamped(20, 12), 20, 32, 0);
     assert.equal(cache.sizeBytes, 0);
     assert.equal(pool.sizeBytes, 0);
   });
 
   it('keeps at most maxBytes across partitions, the least recently appended losing theirs first', () => {
-    const batchBytes = stamped(0, 1).length;
+    const batchBytes = stamped(0, 1).length + OVERHEAD;
     const pool = new TailCachePool({ maxBytesPerPartition: batchBytes * 4, maxBytes: batchBytes * 6 });
     const a = pool.create();
     const b = pool.create();
