@@ -40,7 +40,7 @@ export interface LogManagerTuning {
   openConcurrency?: number;
   /** Recent appends kept in memory per partition for tailing reads (tail-cache.ts). Default 1 MiB; 0 = off. */
   tailCacheMaxBytesPerPartition?: number;
-  /** The same across all partitions; the least recently appended lose theirs first. Default 32 MiB. */
+  /** The same across all partitions; the least recently appended lose theirs first. Default 8 MiB. */
   tailCacheMaxBytes?: number;
 }
 
