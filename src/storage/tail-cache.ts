@@ -101,7 +101,9 @@ export class TailCachePool {
  *
  * The log feeds it when an append is acknowledged (so the bytes are committed, and durable per
  * the flush policy) and clears it when the log is cut at its end. Reads still stop at the
- * caller's maxOffset (the high watermark), as file reads do.
+ * caller's maxOffset (the high watermark), as file reads do. A read not bounded by the high
+ * watermark may stop earlier than the file read would: at the last acknowledged append, where
+ * written-but-unsynced bytes (flush always) begin. Whole batches either way.
  */
 export class TailCache {
   private readonly pool: TailCachePool;
