@@ -59,6 +59,7 @@ export function metadataDir(dataDir: string): string {
  */
 export class TopicMetadataStore {
   private readonly fs: FileSystem;
+  private readonly dataDir: string;
   private readonly dir: string;
   private readonly snapshotPath: string;
   readonly journalPath: string;
@@ -69,6 +70,7 @@ export class TopicMetadataStore {
 
   constructor(fs: FileSystem, dataDir: string, options: TopicMetadataStoreOptions = {}) {
     this.fs = fs;
+    this.dataDir = dataDir;
     this.dir = metadataDir(dataDir);
     this.snapshotPath = join(this.dir, SNAPSHOT_FILE);
     this.journalPath = join(this.dir, JOURNAL_FILE);
@@ -90,9 +92,11 @@ export class TopicMetadataStore {
     if (await this.fs.exists(this.journalPath)) {
       await this.replayJournal(await this.fs.readFile(this.journalPath));
     } else {
-      // The journal's name must be durable before a record in it is acknowledged.
+      // The journal's name, and the metadata directory's, must be durable before a record in
+      // the journal is acknowledged (a power cut can drop unsynced directory entries).
       await (await this.fs.open(this.journalPath, 'create')).close();
       await this.fs.syncDir(this.dir);
+      await this.fs.syncDir(this.dataDir);
     }
     if (this.journalBytes > this.maxJournalBytes) await this.compact();
     return [...this.topics.values()];
