@@ -7,6 +7,9 @@ type Crc32cFunction = (data: Uint8Array, previous?: number) => number;
 /** Below this many bytes both implementations cost about the same (0.14-0.16 µs at 100 B), so a
  *  process that only checksums small things never loads the larger addon. */
 const FAST_CRC32C_MIN_BYTES = 1024;
+/** A process that has not preloaded the addon (a client, the CLI) loads it only for an input this
+ *  large, where the 60-100 ms load pays for itself; until then @node-rs/crc32 checks its batches. */
+const LAZY_LOAD_MIN_BYTES = 64 * 1024;
 
 /** null: not tried yet; false: unavailable here. */
 let fastCrc32c: Crc32cFunction | false | null = null;
@@ -22,7 +25,8 @@ let fastCrc32c: Crc32cFunction | false | null = null;
  * binary is missing, and package.json denies it). It is loaded directly: aws-crt's own entry runs
  * `ldd --version` in a child process to tell glibc from musl and pulls in its MQTT and HTTP
  * JavaScript. Loading the addon still costs 60-100 ms (its TLS library reads the system CA
- * bundle), hence on first need, or early through `preloadCrc32c`. Platforms without a prebuilt
+ * bundle): storage preloads it when a log opens (`preloadCrc32c`), other processes on their
+ * first input of 64 KiB or more. Platforms without a prebuilt
  * binary, or with one that fails the check value, keep @node-rs/crc32.
  */
 function loadFastCrc32c(): Crc32cFunction | false {
@@ -59,8 +63,8 @@ export function preloadCrc32c(): 'aws-crt' | '@node-rs/crc32' {
  */
 export function crc32c(data: Uint8Array, initial = 0): number {
   if (data.length >= FAST_CRC32C_MIN_BYTES) {
-    fastCrc32c ??= loadFastCrc32c();
-    if (fastCrc32c !== false) return fastCrc32c(data, initial) >>> 0;
+    if (fastCrc32c === null && data.length >= LAZY_LOAD_MIN_BYTES) fastCrc32c = loadFastCrc32c();
+    if (fastCrc32c !== null && fastCrc32c !== false) return fastCrc32c(data, initial) >>> 0;
   }
   return nodeRsCrc32c(data, initial) >>> 0;
 }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
 import { crc32c as nodeRsCrc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import { crc32c, preloadCrc32c } from '../../src/common/crc32c.ts';
 import { fcParams } from './seed.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /** Bitwise CRC-32C (reflected 0x82F63B78): slow, obviously right, shares no code with either addon. */
 function referenceCrc32c(data: Uint8Array, initial = 0): number {
@@ -14,6 +18,20 @@ function referenceCrc32c(data: Uint8Array, initial = 0): number {
   }
   return ~crc >>> 0;
 }
+
+test('a process that did not preload loads the addon only for an input of 64 KiB or more', () => {
+  // A fresh process: this one may have loaded it already.
+  const script = [
+    "import { crc32c } from './src/common/crc32c.ts';",
+    "const has = () => process.report.getReport().sharedObjects.some((file) => file.includes('aws-crt-nodejs'));",
+    'crc32c(Buffer.alloc(60 * 1024, 1));',
+    'const before = has();',
+    'crc32c(Buffer.alloc(64 * 1024, 1));',
+    'console.log(JSON.stringify([before, has()]));',
+  ].join('\n');
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(output), [false, true]);
+});
 
 test('the fast CRC-32C loads on this platform (linux x64 glibc ships a prebuilt aws-crt binary)', () => {
   assert.equal(preloadCrc32c(), 'aws-crt');
