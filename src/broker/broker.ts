@@ -482,6 +482,7 @@ export class Broker implements BrokerApi, QueueApi {
       });
     }
     await this.snapshotProducers();
+    await this.registry.close();
     await this.logs.close();
     this.logger.info({ dataDir: this.logs.dataDir }, 'broker closed');
   }

@@ -295,6 +295,11 @@ export class TopicRegistry {
     });
   }
 
+  /** After the admin changes queued so far: closes the metadata journal. */
+  close(): Promise<void> {
+    return this.serialized(() => this.options.store.close());
+  }
+
   // -------------------------------------------------------------------------------- helpers
 
   /** Admin changes one at a time: each checks names and appends to the metadata journal. */

@@ -10,9 +10,15 @@ import { metadataDir, type StoredTopic, TopicMetadataStore } from '../../src/bro
 import { NodeFileSystem } from '../../src/storage/node-file-system.ts';
 import { type DiskLies, FaultFileSystem, mulberry32, type PowerCutOptions, randomInt, testSeed } from '../helpers/fault-file-system.ts';
 
+/** Stores opened on the real file system; closed after each test (they keep the journal open). */
+const openStores: TopicMetadataStore[] = [];
+
 async function dataDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-metadata-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    for (const store of openStores.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
@@ -22,6 +28,7 @@ function topic(name: string, partitionCount = 1, overrides: Record<string, strin
 
 async function open(dir: string, options: { maxJournalBytes?: number; logger?: RecordingLogger } = {}) {
   const store = new TopicMetadataStore(new NodeFileSystem(), dir, options);
+  openStores.push(store);
   const topics = await store.load();
   return { store, topics: topics.sort((a, b) => (a.name < b.name ? -1 : 1)) };
 }
