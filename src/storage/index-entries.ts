@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 
+/** Capacity of the first allocation. */
+const INITIAL_ENTRIES = 16;
+const EMPTY = Buffer.alloc(0);
+
 /**
  * The growable in-memory array of fixed-size entries behind the offset and time indexes. The
  * files hold exactly these bytes (big-endian, Kafka's layout); `encode` is what gets written.
@@ -8,10 +12,6 @@ import assert from 'node:assert/strict';
  * memory is the index's own (allocUnsafeSlow): a 128-byte slice of Node's shared 64 KiB
  * allocation pool would keep the whole pool chunk alive as long as the segment lives.
  */
-/** Capacity of the first allocation. */
-const INITIAL_ENTRIES = 16;
-const EMPTY = Buffer.alloc(0);
-
 export class IndexEntries {
   readonly entryBytes: number;
   readonly maxEntries: number;
