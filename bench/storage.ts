@@ -557,9 +557,11 @@ async function main(): Promise<void> {
       const ferryRates = ferryRuns.map(rates);
       const target = targetFor('read', '', batchBytes, 1);
       // Two rows, one per baseline (see plainRead): the like-for-like one, and the plainest loop.
-      for (const [label, plainRuns] of [
-        ['vs plain, fresh buffer per read', freshRuns],
-        ['vs plain, one reused buffer', reusedRuns],
+      // The target applies to the like-for-like loop only (docs/storage.md, "Performance"): the
+      // reused-buffer loop is printed as an upper bound, without a target or a verdict.
+      for (const [label, plainRuns, rowTarget] of [
+        ['vs plain, fresh buffer per read', freshRuns, target],
+        ['vs plain, one reused buffer: upper bound', reusedRuns, null],
       ] as const) {
         const ratio = pairedRatio(ferryRuns, plainRuns);
         const row: Row = {
@@ -571,8 +573,8 @@ async function main(): Promise<void> {
           ratio,
           p50Ms: null,
           p99Ms: null,
-          target,
-          isPass: target === null ? null : ratio >= target,
+          target: rowTarget,
+          isPass: rowTarget === null ? null : ratio >= rowTarget,
           runs: repeat,
         };
         printRow(row);
