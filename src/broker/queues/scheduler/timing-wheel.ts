@@ -62,10 +62,33 @@ export class TimingWheel {
       const index = tick % this.slotCount;
       const slot = this.slots[index];
       if (slot === null || slot === undefined) continue;
+      if (tick === lastTick) {
+        // The current tick is only partly over: its entries due later in it stay, or a record
+        // would be delivered up to a tick before its time.
+        this.slots[index] = this.fireDue(slot, nowMs, sink);
+        continue;
+      }
       this.slots[index] = null;
       this.count -= slot.offsets.length;
       for (let i = 0; i < slot.offsets.length; i++) sink(slot.offsets[i]!, slot.dues[i]!);
     }
-    this.nextTick = lastTick + 1;
+    // The current tick is looked at again next time (what it still holds is not due yet).
+    this.nextTick = lastTick;
+  }
+
+  /** Fires the entries of `slot` due at or before `nowMs`; returns what is left (null if none). */
+  private fireDue(slot: Slot, nowMs: number, sink: (offset: number, dueMs: number) => void): Slot | null {
+    const left: Slot = { offsets: [], dues: [] };
+    for (let i = 0; i < slot.offsets.length; i++) {
+      const dueMs = slot.dues[i]!;
+      if (dueMs <= nowMs) {
+        this.count--;
+        sink(slot.offsets[i]!, dueMs);
+      } else {
+        left.offsets.push(slot.offsets[i]!);
+        left.dues.push(dueMs);
+      }
+    }
+    return left.offsets.length === 0 ? null : left;
   }
 }

@@ -27,3 +27,22 @@ test('the timing wheel hands out entries at their tick, overdue ones at once, ac
   wheel.advance(5_510, sink);
   assert.deepEqual(fired.at(-1), 6);
 });
+
+test('an entry due later in the current tick waits for its time, not for the tick to start', () => {
+  const wheel = new TimingWheel(10, 100, 1_000);
+  wheel.add(1_057, 1);
+  wheel.add(1_051, 2);
+  const fired: number[] = [];
+  const sink = (offset: number) => fired.push(offset);
+  wheel.advance(1_050, sink);
+  assert.deepEqual(fired, [], 'the tick has started, neither entry is due');
+  wheel.advance(1_053, sink);
+  assert.deepEqual(fired, [2]);
+  assert.equal(wheel.size, 1);
+  wheel.add(1_052, 3); // already due: fires on the next advance
+  wheel.advance(1_056, sink);
+  assert.deepEqual(fired, [2, 3]);
+  wheel.advance(1_057, sink);
+  assert.deepEqual(fired, [2, 3, 1]);
+  assert.equal(wheel.size, 0);
+});
