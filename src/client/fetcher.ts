@@ -40,8 +40,8 @@ export class Fetcher {
   private partitions: PartitionState[] = [];
   private readonly buffered: FetchedChunk[][] = [];
   private isRunning = false;
-  private isFetching = false;
-  /** The fetch in flight, so its settling does not clear the flag of a newer one. */
+  /** The fetch in flight (null when none): compared on settling, so an old fetch that settles
+   *  late does not clear a newer one. */
   private fetching: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   /** Fetches failed in a row (lost connection): the back-off grows with it. */
@@ -109,7 +109,7 @@ export class Fetcher {
 
   /** Re-evaluates whether a fetch should go out (after resume, seek, or an answer taken). */
   kick(): void {
-    if (!this.isRunning || this.isFetching || this.buffered.length > 0) return;
+    if (!this.isRunning || this.fetching !== null || this.buffered.length > 0) return;
     const nowMs = Date.now();
     const ready = this.partitions.filter((p) => p.isAssigned && !p.isPaused && p.position >= 0 && p.retryAtMs <= nowMs);
     if (ready.length === 0) {
@@ -127,14 +127,11 @@ export class Fetcher {
       }
       return;
     }
-    this.isFetching = true;
+    // fetch() runs synchronously only up to its request, which calls nothing back here.
     const fetching = this.fetch(ready);
     this.fetching = fetching;
     fetching.finally(() => {
-      if (this.fetching === fetching) {
-        this.isFetching = false;
-        this.fetching = null;
-      }
+      if (this.fetching === fetching) this.fetching = null;
       this.kick();
     });
   }
@@ -192,7 +189,6 @@ export class Fetcher {
     if (generation !== this.generation) return;
     // Done with the wire: a consumer waiting for this answer sends the next fetch as it takes it,
     // before its loop body runs (the long poll is parked while the application works).
-    this.isFetching = false;
     this.fetching = null;
     this.buffered.push(chunks);
     this.wake();

@@ -4,14 +4,14 @@ import type { EmailNotifierConfig } from '../rule-config.ts';
 import { plainText } from './payload.ts';
 import { type AlertNotification, backoffFrom, DEFAULT_NOTIFIER_TIMEOUT_MS, type Notifier, withRetries } from './types.ts';
 
+/** Loaded only when an email notifier is configured: nodemailer is ~23 MiB of RSS otherwise idle. */
+const nodemailer = lazyModule<typeof import('nodemailer')>('nodemailer', 'the email notifier', ErrorCode.INVALID_CONFIG);
+
 /**
  * Email over SMTP through nodemailer: STARTTLS when the server offers it (`secure: true` for
  * TLS from the start, port 465), AUTH when `user` is set. Subject like Alertmanager's:
  * `[FIRING:2] RuleName`.
  */
-/** Loaded only when an email notifier is configured: nodemailer is ~23 MiB of RSS otherwise idle. */
-const nodemailer = lazyModule<typeof import('nodemailer')>('nodemailer', 'the email notifier', ErrorCode.INVALID_CONFIG);
-
 export function emailNotifier(name: string, config: EmailNotifierConfig): Notifier {
   const backoff = backoffFrom(config);
   const timeoutMs = config.timeoutMs ?? DEFAULT_NOTIFIER_TIMEOUT_MS;
