@@ -31,6 +31,8 @@ export interface CompareResults {
   machine: MachineInfo;
   node: string;
   runsPerFigure: number;
+  /** Unrecorded runs before each figure's runs (absent in files written before warm-ups). */
+  warmupRunsPerFigure?: number;
   durationMs: number;
   systems: Array<{ id: string; product: string; version: string; durability: string }>;
   rows: ResultRow[];

@@ -26,7 +26,7 @@ import { ALL_WORKLOADS } from './workloads/index.ts';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
-  [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
+  [--warmup-runs N] [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
   [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--resume FILE] [--render FILE] [--list]
 systems: ${allSystems()
   .map((system) => system.info.id)
@@ -35,6 +35,13 @@ workloads: ${ALL_WORKLOADS.map((workload) => workload.name).join(', ')}`;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be an integer >= 0, got '${text}'`);
+  return value;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
@@ -65,6 +72,7 @@ function parseOptions(argv: string[]) {
       systems: { type: 'string' },
       workloads: { type: 'string' },
       runs: { type: 'string' },
+      'warmup-runs': { type: 'string' },
       'duration-ms': { type: 'string' },
       topics: { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
@@ -99,6 +107,7 @@ function parseOptions(argv: string[]) {
     isQuick,
     isHelp: values.help === true || values.list === true,
     runs: positiveInt('runs', values.runs, isQuick ? 1 : 3),
+    warmupRuns: nonNegativeInt('warmup-runs', values['warmup-runs'], isQuick ? 0 : 1),
     settings,
     systems,
     workloads,
@@ -132,6 +141,7 @@ async function runSystem(
   workloads: readonly Workload[],
   settings: WorkloadSettings,
   runs: number,
+  warmupRuns: number,
   unavailable: string | undefined,
 ) {
   const rows: ResultRow[] = [];
@@ -187,6 +197,22 @@ async function runSystem(
         if (!info.workloads.has(workload.name)) {
           row.missing = info.missing?.[workload.name] ?? 'not supported';
           continue;
+        }
+        // Warm-up runs, not recorded, for every system alike: a process that just started (a JIT
+        // still compiling, pools and caches still empty) is not what a broker in service looks
+        // like, and it is a rate's own shapes (2 records a batch, not 500) that get compiled.
+        // Memory workloads skip them: what they measure is what the system holds, warm or not.
+        const warmups = workload.needsFreshSystem ? 0 : warmupRuns;
+        for (let warmup = 0; warmup < warmups; warmup++) {
+          const runId = `${workload.name}-${variantIndex}-warmup${warmup}`;
+          const warmupSettings = { ...variant.settings, durationMs: Math.max(500, Math.round(variant.settings.durationMs / 2)) };
+          const limitMs = warmupSettings.durationMs + warmupSettings.drainTimeoutMs + 180_000;
+          try {
+            const measurement = await withTimeout(workload.run(system, warmupSettings, runId), limitMs, `${info.id} ${runId}`);
+            log(`${info.id} ${workload.name} ${variant.label} warm-up ${warmup + 1}/${warmups} (not recorded): ${summary(measurement)}`);
+          } catch (error) {
+            log(`${info.id} ${workload.name} ${variant.label} warm-up ${warmup + 1}: failed: ${(error as Error).message.split('\n')[0]!}`);
+          }
         }
         for (let run = 0; run < runs; run++) {
           const runId = `${workload.name}-${variantIndex}-${run}`;
@@ -281,6 +307,7 @@ async function main(): Promise<void> {
       },
       node: process.version,
       runsPerFigure: options.runs,
+      warmupRunsPerFigure: options.warmupRuns,
       durationMs: options.settings.durationMs,
       systems,
       rows: sorted,
@@ -303,7 +330,7 @@ async function main(): Promise<void> {
       adapter.debianPackage && stillMissing.includes(adapter.debianPackage)
         ? `Debian package ${adapter.debianPackage} not installed`
         : undefined;
-    const result = await runSystem(adapter, options.workloads, options.settings, options.runs, unavailable);
+    const result = await runSystem(adapter, options.workloads, options.settings, options.runs, options.warmupRuns, unavailable);
     rows.push(...result.rows);
     systems.push({ id: adapter.info.id, product: adapter.info.product, version: result.version, durability: adapter.info.durability });
     // Written after every system, so an interrupted run keeps what it measured (see --resume).
