@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
-import { BATCH_HEADER_BYTES, batchSizeBytes } from '../common/record-batch-header.ts';
+import { BATCH_HEADER_BYTES, batchLastOffset, batchSizeBytes } from '../common/record-batch-header.ts';
 import { NOOP_BROKER_METRICS, type PartitionMetrics } from '../observability/metrics/recorder.ts';
 import type { Partition } from './partition.ts';
 import type { AppendWaiter } from './partition-waiters.ts';
@@ -65,7 +65,10 @@ export class FetchService {
       first.hasError ||
       request.signal?.aborted === true ||
       this.isClosed ||
-      this.parked.size >= this.limits.maxParkedFetches
+      this.parked.size >= this.limits.maxParkedFetches ||
+      // A read may stop short of what is there (a segment's end, a tail-cache view): then waiting
+      // for appends would wait for nothing the consumer lacks. It asks again at once.
+      first.results.some(endsBelowHighWatermark)
     ) {
       return first.results;
     }
@@ -190,6 +193,20 @@ function wholeBatchesWithin(data: Buffer, limitBytes: number, isFirstWithData: b
     end += sizeBytes;
   }
   return end === data.length ? data : data.subarray(0, end);
+}
+
+/** Records were returned and more are readable past them. */
+function endsBelowHighWatermark(result: FetchPartitionResult): boolean {
+  const records = result.records;
+  if (records.length < BATCH_HEADER_BYTES) return false;
+  let lastOffset = -1;
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; ) {
+    const sizeBytes = batchSizeBytes(records, at);
+    if (sizeBytes < BATCH_HEADER_BYTES) break;
+    lastOffset = batchLastOffset(records, at);
+    at += sizeBytes;
+  }
+  return lastOffset + 1 < result.highWatermark;
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

@@ -6,6 +6,9 @@ export const DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 /** Small on purpose: a consumer at the tail needs the last few appends, and 1,000 topics with
  *  light traffic and no consumer should not keep their recent appends alive (broker RSS). */
 export const DEFAULT_TAIL_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+/** A read answered from several entries is copied into one buffer of at most this size; past it
+ *  the read ends with the entries it has (at least the first, as a view). */
+export const TAIL_CACHE_COPY_MAX_BYTES = 64 * 1024;
 /** Counted per entry besides its buffer: the entry object, its slot, the buffer's bookkeeping. */
 export const TAIL_CACHE_ENTRY_OVERHEAD_BYTES = 128;
 
@@ -177,12 +180,17 @@ export class TailCache {
       at += sizeBytes;
     }
     const parts: Buffer[] = [first.data.subarray(start)];
-    // Then whole entries, then batches of the next one, copied into one buffer.
+    // Then whole entries, then batches of the next one, copied into one buffer, but only while the
+    // copy stays small: many small appends are worth one answer, while big ones are cheaper to
+    // hand out a view at a time (a consumer asks again) than to copy into a fresh buffer, which
+    // V8 counts as external memory and pays back with major GCs (and it is copied once per
+    // consumer group reading it).
+    const copyLimit = Math.min(maxBytes, TAIL_CACHE_COPY_MAX_BYTES);
     for (index++; index < entries.length; index++) {
       const entry = entries[index]!;
       if (entry.segmentBase !== first.segmentBase) break;
       // Whole entry when it fits (an entry ending at or below maxOffset has no batch above it).
-      if (total + entry.data.length <= maxBytes && entry.nextOffset <= maxOffset) {
+      if (total + entry.data.length <= copyLimit && entry.nextOffset <= maxOffset) {
         parts.push(entry.data);
         total += entry.data.length;
         continue;
@@ -190,7 +198,7 @@ export class TailCache {
       let end = 0;
       while (end + BATCH_HEADER_BYTES <= entry.data.length) {
         const sizeBytes = batchSizeBytes(entry.data, end);
-        if (total + sizeBytes > maxBytes || batchBaseOffset(entry.data, end) >= maxOffset) break;
+        if (total + sizeBytes > copyLimit || batchBaseOffset(entry.data, end) >= maxOffset) break;
         total += sizeBytes;
         end += sizeBytes;
       }

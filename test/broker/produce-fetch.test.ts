@@ -139,6 +139,34 @@ test('fetch reports errors per partition instead of throwing', async (t) => {
   assert.equal(results[2]!.highWatermark, -1);
 });
 
+test('a long poll whose read stopped short of the high watermark answers at once, not after maxWaitMs', async (t) => {
+  const { broker } = await startBroker(t);
+  await broker.createTopic('t');
+  // Two appends of 40 KiB each: the tail cache answers a read with the first as a view, since
+  // copying both into one buffer would pass its 64 KiB copy limit.
+  const big = (fill: string) => batchOf(Array.from({ length: 40 }, () => fill.repeat(1024)));
+  await broker.produce({ topic: 't', partition: 0, batches: big('a'), acks: 1 });
+  await broker.produce({ topic: 't', partition: 0, batches: big('b'), acks: 1 });
+  const startedAt = performance.now();
+  const first = only(
+    await broker.fetch({
+      partitions: [{ topic: 't', partition: 0, offset: 0, maxBytes: 1 << 20 }],
+      maxWaitMs: 5_000,
+      minBytes: 1 << 20,
+      maxBytes: 1 << 20,
+    }),
+  );
+  assert.ok(performance.now() - startedAt < 2_000, 'more was readable: the fetch did not wait for appends');
+  const firstValues = valuesOf(first.records);
+  assert.deepEqual(new Set(firstValues), new Set(['a'.repeat(1024)]));
+  assert.equal(firstValues.length, 40);
+  // The rest is there for the next fetch, from where the first one ended.
+  const rest = only(
+    await broker.fetch({ partitions: [{ topic: 't', partition: 0, offset: 40, maxBytes: 1 << 20 }], maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20 }),
+  );
+  assert.deepEqual(valuesOf(rest.records), Array.from({ length: 40 }, () => 'b'.repeat(1024)));
+});
+
 test('fetch never reads past the high watermark', async (t) => {
   const { broker } = await startBroker(t);
   await broker.createTopic('t');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { batchBaseOffset, batchLastOffset, batchSizeBytes, patchBaseOffset } from '../../src/common/record-batch-header.ts';
-import { TAIL_CACHE_ENTRY_OVERHEAD_BYTES as OVERHEAD, TailCachePool } from '../../src/storage/tail-cache.ts';
+import { TAIL_CACHE_COPY_MAX_BYTES, TAIL_CACHE_ENTRY_OVERHEAD_BYTES as OVERHEAD, TailCachePool } from '../../src/storage/tail-cache.ts';
 import type { PartitionLog } from '../../src/storage/types.ts';
 import { buildBatch, buildBatches } from './batch-fixtures.ts';
 import { CountingFileSystem, harness } from './storage-helpers.ts';
@@ -91,6 +91,31 @@ describe('tail cache: reads', () => {
     cache.add(stamped(5, 1), 5, 6, 0);
     assert.equal(cache.read(0, 10_000, Infinity), null);
     assert.equal(cache.firstOffset, 5);
+  });
+
+  it('combines entries into one copy only up to the copy limit; past it a read ends with a view', () => {
+    const cache = new TailCachePool({ maxBytesPerPartition: 1 << 20 }).create();
+    // Small entries: one answer for many of them, copied, up to 64 KiB.
+    let offset = 0;
+    const small: Buffer[] = [];
+    while (offset < 400) {
+      const entry = stamped(offset, 1, 1, 400);
+      small.push(entry);
+      cache.add(entry, offset, offset + 1, 0);
+      offset++;
+    }
+    const combined = cache.read(0, 1 << 20, Infinity)!;
+    assert.ok(combined.length <= TAIL_CACHE_COPY_MAX_BYTES && combined.length > TAIL_CACHE_COPY_MAX_BYTES - small[0]!.length);
+    assert.deepEqual(combined, Buffer.concat(small.slice(0, combined.length / small[0]!.length)));
+    // A big entry: its view alone, whatever maxBytes allows, and no copy.
+    const big = stamped(offset, 8, 1, 10_000);
+    const next = stamped(offset + 8, 8, 1, 10_000);
+    cache.add(big, offset, offset + 8, 0);
+    cache.add(next, offset + 8, offset + 16, 0);
+    const read = cache.read(offset, 1 << 20, Infinity)!;
+    assert.equal(read.buffer, big.buffer);
+    assert.deepEqual(offsetsOf(read).map(([base]) => base), [400, 401, 402, 403, 404, 405, 406, 407]);
+    assert.equal(cache.read(offset + 8, 1 << 20, Infinity)!.buffer, next.buffer);
   });
 
   it('counts a view at the size of the buffer it keeps alive, and keeps it without a copy', () => {
