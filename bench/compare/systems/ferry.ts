@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Consumer,
@@ -201,6 +202,13 @@ export function ferryAdapter(flush: 'always' | 'none'): SystemAdapter {
         async stop() {
           await client.close().catch(() => {});
           await stopPid(child.pid!);
+          // --profile-dir keeps the broker's log beside its profile: what BENCH_COMPARE_NODE_ARGS
+          // (--trace-gc, --trace-opt) printed, which the data folder would take with it.
+          const profileDir = process.env.BENCH_COMPARE_PROFILE_DIR;
+          if (profileDir) {
+            await mkdir(profileDir, { recursive: true });
+            await copyFile(join(dataDir, 'server.log'), join(profileDir, `${info.id}-${child.pid}.log`));
+          }
           await rm(dataDir, { recursive: true, force: true });
         },
       };
