@@ -37,17 +37,10 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
+function intOption(name: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be an integer >= 0, got '${text}'`);
-  return value;
-}
-
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer >= ${min}, got '${text}'`);
   return value;
 }
 
@@ -90,13 +83,13 @@ function parseOptions(argv: string[]) {
   });
   const isQuick = values.quick === true;
   const settings: WorkloadSettings = {
-    durationMs: positiveInt('duration-ms', values['duration-ms'], isQuick ? 700 : 2_000),
+    durationMs: intOption('duration-ms', values['duration-ms'], isQuick ? 700 : 2_000),
     recordBytes: 1024,
     ratePerSecond: 2_000,
-    topicCount: positiveInt('topics', values.topics, isQuick ? 100 : 1_000),
-    batchRecords: positiveInt('batch-records', values['batch-records'], 500),
-    batchesInFlight: positiveInt('batches-in-flight', values['batches-in-flight'], 4),
-    drainTimeoutMs: positiveInt('drain-timeout-ms', values['drain-timeout-ms'], isQuick ? 5_000 : 20_000),
+    topicCount: intOption('topics', values.topics, isQuick ? 100 : 1_000),
+    batchRecords: intOption('batch-records', values['batch-records'], 500),
+    batchesInFlight: intOption('batches-in-flight', values['batches-in-flight'], 4),
+    drainTimeoutMs: intOption('drain-timeout-ms', values['drain-timeout-ms'], isQuick ? 5_000 : 20_000),
   };
   const systems = pick(allSystems(), (system) => system.info.id, values.systems, 'system');
   const workloads = pick(ALL_WORKLOADS, (workload) => workload.name, values.workloads, 'workload');
@@ -106,8 +99,8 @@ function parseOptions(argv: string[]) {
   return {
     isQuick,
     isHelp: values.help === true || values.list === true,
-    runs: positiveInt('runs', values.runs, isQuick ? 1 : 3),
-    warmupRuns: nonNegativeInt('warmup-runs', values['warmup-runs'], isQuick ? 0 : 1),
+    runs: intOption('runs', values.runs, isQuick ? 1 : 3),
+    warmupRuns: intOption('warmup-runs', values['warmup-runs'], isQuick ? 0 : 1, 0),
     settings,
     systems,
     workloads,

@@ -1,4 +1,4 @@
-import { BATCH_HEADER_BYTES, batchLastOffset, batchSizeBytes } from '../common/record-batch-header.ts';
+import { nextOffsetAfter } from '../common/record-batch-header.ts';
 import type { OffsetsLog } from './groups/offsets-log.ts';
 import type { Partition } from './partition.ts';
 import { appendAndPublish, type ProduceContext } from './produce.ts';
@@ -31,14 +31,7 @@ export class ConsumerOffsetsLog implements OffsetsLog {
     while (offset < endOffset) {
       const { data } = await log.read(offset, READ_CHUNK_BYTES, { maxOffset: endOffset });
       if (data.length === 0) return;
-      let next = offset;
-      let at = 0;
-      while (at + BATCH_HEADER_BYTES <= data.length) {
-        const sizeBytes = batchSizeBytes(data, at);
-        if (sizeBytes < BATCH_HEADER_BYTES) break;
-        next = Math.max(next, batchLastOffset(data, at) + 1);
-        at += sizeBytes;
-      }
+      const next = nextOffsetAfter(data) ?? offset;
       yield data;
       if (next <= offset) return;
       offset = next;

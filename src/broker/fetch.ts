@@ -1,5 +1,5 @@
 import { ErrorCode, FerryError, toFerryError } from '../common/errors.ts';
-import { BATCH_HEADER_BYTES, batchLastOffset, batchSizeBytes } from '../common/record-batch-header.ts';
+import { BATCH_HEADER_BYTES, batchSizeBytes, nextOffsetAfter } from '../common/record-batch-header.ts';
 import { NOOP_BROKER_METRICS, type PartitionMetrics } from '../observability/metrics/recorder.ts';
 import type { Partition } from './partition.ts';
 import type { AppendWaiter } from './partition-waiters.ts';
@@ -197,16 +197,8 @@ function wholeBatchesWithin(data: Buffer, limitBytes: number, isFirstWithData: b
 
 /** Records were returned and more are readable past them. */
 function endsBelowHighWatermark(result: FetchPartitionResult): boolean {
-  const records = result.records;
-  if (records.length < BATCH_HEADER_BYTES) return false;
-  let lastOffset = -1;
-  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; ) {
-    const sizeBytes = batchSizeBytes(records, at);
-    if (sizeBytes < BATCH_HEADER_BYTES) break;
-    lastOffset = batchLastOffset(records, at);
-    at += sizeBytes;
-  }
-  return lastOffset + 1 < result.highWatermark;
+  const next = nextOffsetAfter(result.records);
+  return next !== null && next < result.highWatermark;
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

@@ -1,6 +1,6 @@
 import { ErrorCode, type FerryError, toFerryError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { BATCH_HEADER_BYTES, BATCH_LOG_OVERHEAD, batchLastOffset, batchSizeBytes } from '../common/record-batch-header.ts';
+import { nextOffsetAfter } from '../common/record-batch-header.ts';
 import { type FetchPartitionRequest, type FetchResponse, fetchApi } from '../protocols/native/apis/fetch.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import type { Channel } from './channel.ts';
@@ -206,17 +206,4 @@ export class Fetcher {
     this.options.logger.debug({ topic: state.topic, partition: state.partition, code: error.code }, 'fetch error for partition');
     state.retryAtMs = Date.now() + this.options.retryBackoffMs;
   }
-}
-
-/** The offset after the last whole batch in `records`, or null when there is none. */
-export function nextOffsetAfter(records: Buffer): number | null {
-  let at = 0;
-  let next: number | null = null;
-  while (records.length - at >= BATCH_HEADER_BYTES) {
-    const size = batchSizeBytes(records, at);
-    if (size <= BATCH_LOG_OVERHEAD || at + size > records.length) break;
-    next = batchLastOffset(records, at) + 1;
-    at += size;
-  }
-  return next;
 }

@@ -112,6 +112,19 @@ export function batchLastOffset(buf: Buffer, at = 0): number {
   return batchBaseOffset(buf, at) + buf.readInt32BE(at + BatchField.lastOffsetDelta);
 }
 
+/** The offset after the last whole batch in `records`, or null when there is none. */
+export function nextOffsetAfter(records: Buffer): number | null {
+  let at = 0;
+  let next: number | null = null;
+  while (records.length - at >= BATCH_HEADER_BYTES) {
+    const size = batchSizeBytes(records, at);
+    if (size <= BATCH_LOG_OVERHEAD || at + size > records.length) break;
+    next = batchLastOffset(records, at) + 1;
+    at += size;
+  }
+  return next;
+}
+
 export function batchMaxTimestamp(buf: Buffer, at = 0): number {
   return readInt64(buf, at + BatchField.maxTimestamp);
 }
