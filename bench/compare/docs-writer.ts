@@ -21,7 +21,7 @@ export function generatedSection(results: CompareResults, chartPath: string, res
     `- Command: \`${results.command}\` (raw figures of every run: \`${resultPath}\`)`,
     `- Machine: ${machine.cpuCount} × ${machine.cpuModel}, ${machine.memoryGiB.toFixed(1)} GiB RAM, Linux ${machine.kernel}, Node ${results.node}`,
     `- Load average (1, 5, 15 min) at start: ${load(machine.loadAverageAtStart)}; at end: ${load(machine.loadAverageAtEnd)}`,
-    `- Each figure is the median of ${results.runsPerFigure} run(s) of ${results.durationMs} ms${warmupText(results.warmupRunsPerFigure)}; broker CPU is % of one core (process tree), RSS the peak of the tree.`,
+    `- Each figure is the median of ${results.runsPerFigure} run(s) of ${results.durationMs} ms${results.latencyDurationMs ? ` (latency rows: ${results.latencyDurationMs} ms)` : ''}${warmupText(results.warmupRunsPerFigure)}; broker CPU is % of one core (process tree), RSS the peak of the tree.`,
     '',
     `![records/s, latency and memory per system](${chartPath})`,
     '',

@@ -34,6 +34,8 @@ export interface CompareResults {
   /** Unrecorded runs before each figure's runs (absent in files written before warm-ups). */
   warmupRunsPerFigure?: number;
   durationMs: number;
+  /** The latency workload's own duration (absent in files written before it had one). */
+  latencyDurationMs?: number;
   systems: Array<{ id: string; product: string; version: string; durability: string }>;
   rows: ResultRow[];
 }

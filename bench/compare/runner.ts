@@ -26,7 +26,7 @@ import { ALL_WORKLOADS } from './workloads/index.ts';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const USAGE = `usage: npm run bench:compare -- [--quick] [--systems a,b] [--workloads a,b] [--runs N]
-  [--warmup-runs N] [--duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
+  [--warmup-runs N] [--duration-ms N] [--latency-duration-ms N] [--topics N] [--drain-timeout-ms N] [--batch-records N] [--batches-in-flight N]
   [--no-install] [--docs | --no-docs] [--profile-dir DIR] [--resume FILE] [--render FILE] [--list]
 systems: ${allSystems()
   .map((system) => system.info.id)
@@ -67,6 +67,7 @@ function parseOptions(argv: string[]) {
       runs: { type: 'string' },
       'warmup-runs': { type: 'string' },
       'duration-ms': { type: 'string' },
+      'latency-duration-ms': { type: 'string' },
       topics: { type: 'string' },
       'drain-timeout-ms': { type: 'string' },
       'batch-records': { type: 'string' },
@@ -84,6 +85,7 @@ function parseOptions(argv: string[]) {
   const isQuick = values.quick === true;
   const settings: WorkloadSettings = {
     durationMs: intOption('duration-ms', values['duration-ms'], isQuick ? 700 : 2_000),
+    latencyDurationMs: intOption('latency-duration-ms', values['latency-duration-ms'], isQuick ? 700 : 10_000),
     recordBytes: 1024,
     ratePerSecond: 2_000,
     topicCount: intOption('topics', values.topics, isQuick ? 100 : 1_000),
@@ -260,7 +262,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadAverageAtStart = loadavg();
   log(
-    `bench:compare: ${options.systems.length} systems, ${options.workloads.length} workloads, ${options.runs} run(s) of ${options.settings.durationMs} ms per figure; load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`,
+    `bench:compare: ${options.systems.length} systems, ${options.workloads.length} workloads, ${options.runs} run(s) of ${options.settings.durationMs} ms (latency ${options.settings.latencyDurationMs} ms) per figure; load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`,
   );
 
   const packages = [...new Set(options.systems.flatMap((system) => (system.debianPackage ? [system.debianPackage] : [])))];
@@ -302,6 +304,7 @@ async function main(): Promise<void> {
       runsPerFigure: options.runs,
       warmupRunsPerFigure: options.warmupRuns,
       durationMs: options.settings.durationMs,
+      latencyDurationMs: options.settings.latencyDurationMs,
       systems,
       rows: sorted,
     };

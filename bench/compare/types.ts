@@ -100,6 +100,8 @@ export interface Measurement {
 
 export interface WorkloadSettings {
   durationMs: number;
+  /** How long the latency workload publishes at its fixed rate (its own: a p99 needs samples). */
+  latencyDurationMs: number;
   recordBytes: number;
   /** Target records/s for the latency workload. */
   ratePerSecond: number;

@@ -99,4 +99,7 @@ test('the docs section carries the machine, load, command, chart and tables betw
   assert.match(section, /at start: 1.00 2.00 3.00; at end: 4.00 5.00 6.00/);
   assert.match(section, /!\[.*\]\(benchmarks\/compare.svg\)/);
   assert.match(section, /fsync \\\| group commit/);
+  assert.match(section, /median of 3 run\(s\) of 2500 ms; broker CPU/, 'a file from before warm-ups says nothing of them');
+  const warmed = generatedSection({ ...results, warmupRunsPerFigure: 1, latencyDurationMs: 10_000 }, 'benchmarks/compare.svg', 'x.json');
+  assert.match(warmed, /median of 3 run\(s\) of 2500 ms \(latency rows: 10000 ms\), after 1 unrecorded warm-up run\(s\) of half that length/);
 });
