@@ -9,6 +9,7 @@ import { DEFAULT_NATIVE_LIMITS as N } from '../protocols/native/limits.ts';
 import { DEFAULT_LOG_CONFIG as L, MAX_SEGMENT_BYTES } from '../storage/log-config.ts';
 import { DEFAULT_SYNC_WRITE_MAX_BYTES } from '../storage/node-file-system.ts';
 import { DEFAULT_TAIL_CACHE_MAX_BYTES, DEFAULT_TAIL_CACHE_MAX_BYTES_PER_PARTITION } from '../storage/tail-cache.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT } from './v8-heap.ts';
 import {
   autoOrInteger,
   boolean,
@@ -60,6 +61,12 @@ const serverOptions = {
     10_000,
     'On SIGINT/SIGTERM, how long open connections get to finish; the whole stop is cut off (exit 1) at twice this.',
     1,
+  ),
+  heapGrowingPercent: integer(
+    DEFAULT_HEAP_GROWING_PERCENT,
+    "V8's old generation grows to (1 + this/100) times its live size before a full GC (process-wide); fewer GC pauses under load, 0 = V8's own heuristics.",
+    0,
+    10_000,
   ),
 } satisfies Record<string, OptionSpec<unknown>>;
 

@@ -17,6 +17,7 @@ import type { FerryConfig } from './config.ts';
 import { checkDataDir } from './data-dir.ts';
 import { logDefaults } from './log-defaults.ts';
 import { brokerStateSource } from './metrics-source.ts';
+import { applyHeapGrowingPercent } from './v8-heap.ts';
 
 export interface StartFerryOptions {
   /** Default: pino JSON lines on stdout at `config.logLevel`. */
@@ -51,6 +52,7 @@ export interface RunningFerry {
  */
 export async function startFerry(config: FerryConfig, options: StartFerryOptions = {}): Promise<RunningFerry> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   await checkDataDir(config.dataDir);
   const metrics = createFerryMetrics(config.metrics);
   // /metrics answers from the start (process metrics during a long recovery); broker gauges follow.
