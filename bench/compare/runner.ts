@@ -198,22 +198,21 @@ async function runSystem(
         // like, and it is a rate's own shapes (2 records a batch, not 500) that get compiled.
         // Memory workloads skip them: what they measure is what the system holds, warm or not.
         const warmups = workload.needsFreshSystem ? 0 : warmupRuns;
+        // A run that hangs (a system that stopped answering) is cut off well after its drain timeout.
+        const runOnce = (settings: WorkloadSettings, runId: string) =>
+          withTimeout(workload.run(system, settings, runId), settings.durationMs + settings.drainTimeoutMs + 180_000, `${info.id} ${runId}`);
+        const warmupSettings = { ...variant.settings, durationMs: Math.max(500, Math.round(variant.settings.durationMs / 2)) };
         for (let warmup = 0; warmup < warmups; warmup++) {
-          const runId = `${workload.name}-${variantIndex}-warmup${warmup}`;
-          const warmupSettings = { ...variant.settings, durationMs: Math.max(500, Math.round(variant.settings.durationMs / 2)) };
-          const limitMs = warmupSettings.durationMs + warmupSettings.drainTimeoutMs + 180_000;
           try {
-            const measurement = await withTimeout(workload.run(system, warmupSettings, runId), limitMs, `${info.id} ${runId}`);
+            const measurement = await runOnce(warmupSettings, `${workload.name}-${variantIndex}-warmup${warmup}`);
             log(`${info.id} ${workload.name} ${variant.label} warm-up ${warmup + 1}/${warmups} (not recorded): ${summary(measurement)}`);
           } catch (error) {
             log(`${info.id} ${workload.name} ${variant.label} warm-up ${warmup + 1}: failed: ${(error as Error).message.split('\n')[0]!}`);
           }
         }
         for (let run = 0; run < runs; run++) {
-          const runId = `${workload.name}-${variantIndex}-${run}`;
-          const limitMs = variant.settings.durationMs + variant.settings.drainTimeoutMs + 180_000;
           try {
-            const measurement = await withTimeout(workload.run(system, variant.settings, runId), limitMs, `${info.id} ${runId}`);
+            const measurement = await runOnce(variant.settings, `${workload.name}-${variantIndex}-${run}`);
             row.runs.push(measurement);
             log(`${info.id} ${workload.name} ${variant.label} run ${run + 1}/${runs}: ${summary(measurement)}`);
           } catch (error) {
